@@ -1,0 +1,22 @@
+#!/bin/sh
+# deps.sh — install every Debian package vakt's build, tests, fuzzing and benchmarks need.
+# Idempotent and non-interactive: packages already present are skipped by apt-get.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
+libpcap-dev libndpi-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libxxhash-dev
+libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev
+libyaml-dev libyara-dev libmagic-dev libmaxminddb-dev libsodium-dev libcmocka-dev
+python3 python3-pytest tcpreplay tshark iproute2 libndpi-bin argus-server tcpdump"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections
+    $SUDO apt-get update -q
+    # shellcheck disable=SC2086
+    $SUDO apt-get install -y -q --no-install-recommends $missing
+fi

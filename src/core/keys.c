@@ -1,0 +1,22 @@
+/* keys.c — the meta-key registry table built from vk_keys.h, and lookup by name. */
+#include <stdlib.h>
+
+#include "vk_core.h"
+
+#define VK_KEY_ROW(e, n, t, h) {n, t, h},
+static const struct vk_keyinfo keys[VK_K__COUNT] = {VK_KEY_LIST(VK_KEY_ROW)};
+#undef VK_KEY_ROW
+
+const struct vk_keyinfo *vk_key_info(enum vk_key k)
+{
+    return (unsigned)k < VK_K__COUNT ? &keys[k] : NULL;
+}
+
+int vk_key_lookup(const char *name)
+{
+    /* The registry is small (about 100 keys): a linear scan costs less than keeping a
+     * sorted copy in sync, and lookups happen at query-parse time, not per packet. */
+    for (int i = 0; i < VK_K__COUNT; i++)
+        if (strcmp(keys[i].name, name) == 0) return i;
+    return -1;
+}

@@ -1,0 +1,115 @@
+/* util.c — small shared helpers: user-facing errors, bounded buffers, base64, hex and
+ * address formatting. */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "vk_core.h"
+
+void vk_err(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("vakt: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void vk_buf_init(struct vk_buf *b, size_t max)
+{
+    memset(b, 0, sizeof *b);
+    b->max = max;
+}
+
+int vk_buf_append(struct vk_buf *b, const void *p, size_t n)
+{
+    if (n > b->max - b->len) return VK_ENOMEM;
+    if (b->len + n > b->cap) {
+        size_t nc = b->cap ? b->cap : 256;
+        while (nc < b->len + n) nc *= 2;
+        if (nc > b->max) nc = b->max;
+        uint8_t *np = realloc(b->p, nc);
+        if (!np) return VK_ENOMEM;
+        b->p = np;
+        b->cap = nc;
+    }
+    if (n) memcpy(b->p + b->len, p, n);
+    b->len += n;
+    return 0;
+}
+
+void vk_buf_consume(struct vk_buf *b, size_t n)
+{
+    if (n >= b->len) {
+        b->len = 0;
+        return;
+    }
+    memmove(b->p, b->p + n, b->len - n);
+    b->len -= n;
+}
+
+void vk_buf_free(struct vk_buf *b)
+{
+    free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+}
+
+static int b64val(int c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        int c = (unsigned char)in[i];
+        if (c == '=') break;
+        if (isspace(c)) continue;
+        int v = b64val(c);
+        if (v < 0) break;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= outcap) return o;
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return o;
+}
+
+void vk_hex(const uint8_t *in, size_t n, char *out)
+{
+    static const char d[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = d[in[i] >> 4];
+        out[2 * i + 1] = d[in[i] & 15];
+    }
+    out[2 * n] = 0;
+}
+
+void vk_ip_str(int family, const uint8_t *addr, char *out)
+{
+    /* glibc's inet_ntop follows RFC 5952 (lower case, longest zero run compressed). */
+    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, 46)) strcpy(out, "?");
+}
+
+bool vk_prefix_ci(const uint8_t *p, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    if (n < l) return false;
+    for (size_t i = 0; i < l; i++)
+        if (tolower(p[i]) != tolower((unsigned char)lit[i])) return false;
+    return true;
+}
