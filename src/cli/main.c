@@ -161,7 +161,7 @@ static void count_summary(struct out *o, const struct vk_meta *m)
 static void emit_record(void *ud, const struct vk_meta *m)
 {
     struct out *o = ud;
-    char buf[4][512];
+    char buf[8][512];
     o->records++;
     if (o->summary) count_summary(o, m);
     switch (o->fmt) {
@@ -188,8 +188,8 @@ static void emit_record(void *ud, const struct vk_meta *m)
                field(m, VK_K_IP_DST, buf[2], sizeof buf[2]), field(m, VK_K_PORT_DST, buf[3], 16),
                (unsigned long long)ufield(m, VK_K_PACKETS_SRC), (unsigned long long)ufield(m, VK_K_PACKETS_DST),
                (unsigned long long)ufield(m, VK_K_BYTES_SRC), (unsigned long long)ufield(m, VK_K_BYTES_DST),
-               field(m, VK_K_SERVICE, buf[1], 64), field(m, VK_K_APP, buf[3], 64),
-               field(m, VK_K_ALIAS_HOST, buf[0], 200));
+               field(m, VK_K_SERVICE, buf[4], 64), field(m, VK_K_APP, buf[5], 64),
+               field(m, VK_K_ALIAS_HOST, buf[6], 200));
         break;
     }
     case FMT_CSV:

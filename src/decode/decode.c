@@ -107,12 +107,17 @@ static int do_ether(struct walk *w, struct vk_cur c, bool outer)
         memcpy(w->o->eth_src, h.p + 6, 6);
     }
     if (type <= 1500) { /* 802.3 length: LLC/SNAP may carry IP */
-        uint8_t llc[3];
         if (vk_cur_left(&c) >= 8 && c.p[0] == 0xaa && c.p[1] == 0xaa && c.p[2] == 0x03) {
-            memcpy(llc, c.p, 3);
             vk_cur_skip(&c, 6);
             vk_cur_u16be(&c, &type);
         } else {
+            if (outer) {
+                w->o->ethertype = type;
+                if (vk_cur_left(&c) >= 3) {
+                    w->o->llc_dsap = c.p[0];
+                    w->o->llc_ctl = c.p[2];
+                }
+            }
             return 1;
         }
     }
@@ -202,6 +207,7 @@ static int do_ethertype(struct walk *w, uint16_t type, struct vk_cur c)
     case 0x8864: return do_pppoe(w, c);
     case 0x6558: return do_ether(w, c, false);
     }
+    w->o->ethertype = type;
     return 1; /* ARP, LLDP, ...: not an IP flow */
 }
 
@@ -785,6 +791,8 @@ int vk_decode_packet(struct vk_decoder *d, const struct vk_pkt *pkt, struct vk_d
     out->tun_family = 0;
     out->l3 = NULL;
     out->l3_len = 0;
+    out->ethertype = 0;
+    out->llc_dsap = out->llc_ctl = 0;
     out->anom = 0;
     out->tcp_flags = 0;
     d->st.packets++;

@@ -74,6 +74,8 @@ struct vk_decoded {
     uint8_t tun_src[16], tun_dst[16];
     const uint8_t *l3;       /* innermost IP header (NULL for reassembled datagrams) */
     uint32_t l3_len;
+    uint16_t ethertype;      /* non-IP frame: its type/length field (ARP 0x0806, LLDP, ...) */
+    uint8_t llc_dsap, llc_ctl; /* 802.3 frames: LLC header */
     bool frag_held;          /* a fragment was stored; nothing to deliver yet */
     bool reassembled;        /* payload comes from fragment reassembly */
     uint32_t anom;           /* bitmask of enum vk_anom */

@@ -147,18 +147,20 @@ static void build_record(struct vk_flowtab *t, struct vk_flow *f)
     vk_meta_add_cstr(r, VK_K_ID, f->id);
     vk_meta_add_uint(r, VK_K_TIME, f->v.first_us / 1000);
     vk_meta_add_uint(r, VK_K_TIME_END, f->last_us / 1000);
-    vk_meta_add_ip(r, VK_K_IP_SRC, f->v.family, f->v.addr[0]);
-    vk_meta_add_ip(r, VK_K_IP_DST, f->v.family, f->v.addr[1]);
-    if (has_ports(f->v.ipproto)) {
-        vk_meta_add_uint(r, VK_K_PORT_SRC, f->v.port[0]);
+    vk_meta_add_uint(r, VK_K_IP_PROTO, f->v.ipproto);
+    if (f->v.family) {
+        vk_meta_add_ip(r, VK_K_IP_SRC, f->v.family, f->v.addr[0]);
+        vk_meta_add_ip(r, VK_K_IP_DST, f->v.family, f->v.addr[1]);
+        vk_meta_add_uint(r, VK_K_PORT_SRC, f->v.port[0]); /* 0 for protocols without ports */
         vk_meta_add_uint(r, VK_K_PORT_DST, f->v.port[1]);
     }
-    vk_meta_add_uint(r, VK_K_IP_PROTO, f->v.ipproto);
-    char cid[64];
+    char cid[64] = "";
+    if (f->v.family) {
     bool icmp = f->v.ipproto == 1 || f->v.ipproto == 58;
     vk_flow_community_id(f->v.family, f->v.ipproto, f->v.addr[0], f->v.addr[1],
                          icmp ? f->icmp_type : f->v.port[0], icmp ? f->icmp_code : f->v.port[1],
                          cid);
+    }
     if (cid[0]) vk_meta_add_cstr(r, VK_K_COMMUNITY_ID, cid);
     for (int d = 0; d < 2; d++) {
         if (!f->has_mac[d]) continue;
@@ -434,14 +436,68 @@ static struct vk_flow *flow_find(struct vk_flowtab *t, const struct vk_decoded *
     return NULL;
 }
 
+/* Name of a non-IP session, as Arkime names them. */
+static const char *ether_service(const struct vk_decoded *d)
+{
+    switch (d->ethertype) {
+    case 0x0806: return "arp";
+    case 0x8035: return "rarp";
+    case 0x88cc: return "lldp";
+    case 0x888e: return "eapol";
+    case 0x8863: return "pppoe";
+    }
+    if (d->ethertype <= 1500) {
+        if (d->llc_dsap == 0xfe) return "isis";
+        if ((d->llc_ctl & 0xef) == 0xaf) return "xid";
+        if (d->llc_dsap == 0x42) return "stp";
+        return "corrupt-ether";
+    }
+    return "unknown-ether";
+}
+
+static void add_mac(struct vk_meta *m, enum vk_key k, const uint8_t *a)
+{
+    vk_meta_printf(m, k, "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+/* Frames that carry no IP (ARP, LLDP, IS-IS, ...) become sessions keyed by their
+ * type/length field and VLAN, all counted on the src side, as Arkime does. */
+static void ether_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct vk_decoded *d)
+{
+    struct vk_decoded k;
+    memset(&k, 0, sizeof k);
+    const char *svc = ether_service(d);
+    /* LLC protocols share one session per protocol; other 802.3 frames keep their length. */
+    k.sport = d->ethertype <= 1500 && strcmp(svc, "corrupt-ether") != 0 ? 1500 : d->ethertype;
+    k.nvlan = d->nvlan;
+    memcpy(k.vlan, d->vlan, sizeof k.vlan);
+    uint16_t vlan = d->nvlan ? d->vlan[0] : 0;
+    uint64_t h = key_hash(0, 0, vlan, k.src, k.sport, k.dst, 0);
+    int dir;
+    struct vk_flow *f = flow_find(t, &k, h, vlan, &dir);
+    if (!f) {
+        f = flow_create(t, pkt, &k, h, vlan);
+        if (!f) return;
+        vk_meta_add_cstr(&f->meta, VK_K_SERVICE, svc);
+    }
+    f->pkts[0]++;
+    f->bytes[0] += pkt->wirelen;
+    if (pkt->ts_us > f->last_us) f->last_us = pkt->ts_us;
+    add_mac(&f->meta, VK_K_ETH_SRC, d->eth_src);
+    add_mac(&f->meta, VK_K_ETH_DST, d->eth_dst);
+    dl_del(&f->idle);
+    dl_push_tail(&t->q[f->qclass], &f->idle);
+}
+
 void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct vk_decoded *d)
 {
     t->st.packets++;
+    if (pkt->ts_us > t->now_us) t->now_us = pkt->ts_us;
     if (d->family == 0) {
         t->st.non_ip++;
+        if (d->has_eth && d->ethertype && !d->frag_held) ether_packet(t, pkt, d);
         return;
     }
-    if (pkt->ts_us > t->now_us) t->now_us = pkt->ts_us;
     uint16_t vlan = d->nvlan ? d->vlan[0] : 0;
     uint16_t sp = has_ports(d->ipproto) ? d->sport : 0, dp = has_ports(d->ipproto) ? d->dport : 0;
     struct vk_decoded dd;
