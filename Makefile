@@ -7,6 +7,7 @@
 #   make bench      side-by-side benchmarks against peers (bench/)
 #   make soak       long tests kept out of the default suite
 CC      ?= cc
+PYTHON  ?= /usr/bin/python3
 PKGS    := libpcap libndpi libcrypto zlib libbrotlidec libzstd libxxhash libmagic jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
@@ -52,7 +53,7 @@ unit: $(UNIT_BIN)
 	  echo "unit: $$total suites, $$fail failed"; test $$fail -eq 0
 
 e2e: $(VAKT)
-	VAKT_BIN=$(CURDIR)/$(VAKT) python3 -m pytest -q tests/e2e
+	VAKT_BIN=$(CURDIR)/$(VAKT) $(PYTHON) -m pytest -q tests/e2e
 
 test: all unit e2e
 
@@ -76,7 +77,7 @@ bench: all
 	./bench/run.sh
 
 soak: all
-	VAKT_BIN=$(CURDIR)/$(VAKT) VAKT_SOAK=1 python3 -m pytest -q tests/e2e -m soak
+	VAKT_BIN=$(CURDIR)/$(VAKT) VAKT_SOAK=1 $(PYTHON) -m pytest -q tests/e2e -m soak
 
 clean:
 	rm -rf build build-asan build-fuzz vakt

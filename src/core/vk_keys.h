@@ -75,6 +75,7 @@
     X(SMTP_STARTTLS, "smtp.starttls", VK_T_UINT, "1 when STARTTLS was issued") \
     X(FTP_COMMAND, "ftp.command", VK_T_STR, "FTP commands") \
     X(FTP_REPLY, "ftp.reply", VK_T_UINT, "FTP reply codes") \
+    X(FTP_BANNER, "ftp.banner", VK_T_STR, "FTP server welcome banner (220 text)") \
     X(SSH_VERSION, "ssh.version", VK_T_STR, "SSH banners") \
     X(SSH_HASSH, "ssh.hassh", VK_T_STR, "HASSH client fingerprint") \
     X(SSH_HASSH_SERVER, "ssh.hassh_server", VK_T_STR, "HASSH server fingerprint") \

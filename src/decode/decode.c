@@ -429,7 +429,8 @@ static int do_ipv4(struct walk *w, struct vk_cur c)
         const uint8_t *data;
         size_t len;
         int r = vk_frag_add(w->d, 4, o->src, o->dst, id, proto, off, (frag & 0x2000) != 0, c.p,
-                            vk_cur_left(&c), w->pkt->ts_us, &data, &len, &o->anom);
+                            vk_cur_left(&c), w->pkt->ts_us, w->pkt->wirelen, &data, &len,
+                            &o->frame_bytes, &o->anom);
         if (r != 0) {
             o->frag_held = true;
             o->sport = o->dport = 0;
@@ -514,7 +515,8 @@ static int do_ipv6(struct walk *w, struct vk_cur c)
             const uint8_t *data;
             size_t len;
             int r = vk_frag_add(w->d, 6, o->src, o->dst, id, nnh, off, more, c.p,
-                                vk_cur_left(&c), w->pkt->ts_us, &data, &len, &o->anom);
+                                vk_cur_left(&c), w->pkt->ts_us, w->pkt->wirelen, &data, &len,
+                            &o->frame_bytes, &o->anom);
             if (r != 0) {
                 o->frag_held = true;
                 return 1;
@@ -792,6 +794,7 @@ int vk_decode_packet(struct vk_decoder *d, const struct vk_pkt *pkt, struct vk_d
     out->l3 = NULL;
     out->l3_len = 0;
     out->ethertype = 0;
+    out->frame_bytes = 0;
     out->llc_dsap = out->llc_ctl = 0;
     out->anom = 0;
     out->tcp_flags = 0;

@@ -38,6 +38,7 @@ void vk_frag_cleanup(struct vk_decoder *d);
  * datagram is complete, 1 when it is held (or dropped: anomaly bits tell). */
 int vk_frag_add(struct vk_decoder *d, int family, const uint8_t *src, const uint8_t *dst,
                 uint32_t id, uint8_t proto, uint16_t off, bool more, const uint8_t *p,
-                size_t n, uint64_t ts_us, const uint8_t **data, size_t *len, uint32_t *anom);
+                size_t n, uint64_t ts_us, uint32_t frame_len, const uint8_t **data, size_t *len,
+                uint64_t *frame_bytes, uint32_t *anom);
 
 #endif

@@ -82,7 +82,8 @@ static struct vk_frag *find_or_make(struct vk_decoder *d, int family, const uint
 
 int vk_frag_add(struct vk_decoder *d, int family, const uint8_t *src, const uint8_t *dst,
                 uint32_t id, uint8_t proto, uint16_t off, bool more, const uint8_t *p,
-                size_t n, uint64_t ts_us, const uint8_t **data, size_t *len, uint32_t *anom)
+                size_t n, uint64_t ts_us, uint32_t frame_len, const uint8_t **data, size_t *len,
+                uint64_t *frame_bytes, uint32_t *anom)
 {
     d->st.frags++;
     if (!d->out || d->hash_only) return 1;
@@ -146,6 +147,9 @@ int vk_frag_add(struct vk_decoder *d, int family, const uint8_t *src, const uint
     memcpy(d->out, f->buf, f->total);
     *data = d->out;
     *len = f->total;
+    /* Arkime counts a reassembled datagram as one frame: the completing frame with the
+     * whole datagram in place of its fragment. */
+    *frame_bytes = frame_len + (f->total - n);
     d->st.reassembled++;
     drop(d, f);
     return 0;

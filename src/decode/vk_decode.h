@@ -78,6 +78,7 @@ struct vk_decoded {
     uint8_t llc_dsap, llc_ctl; /* 802.3 frames: LLC header */
     bool frag_held;          /* a fragment was stored; nothing to deliver yet */
     bool reassembled;        /* payload comes from fragment reassembly */
+    uint64_t frame_bytes;    /* reassembled: frame bytes of all its fragments (else 0) */
     uint32_t anom;           /* bitmask of enum vk_anom */
 };
 

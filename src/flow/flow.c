@@ -363,7 +363,7 @@ static void evict_oldest(struct vk_flowtab *t)
     for (int q = 0; q < Q__COUNT; q++) {
         if (dl_empty(&t->q[q])) continue;
         struct vk_flow *f = container_of(t->q[q].next, struct vk_flow, idle);
-        if (!old || f->last_us < old->last_us) old = f;
+        if (!old || f->active_us < old->active_us) old = f;
     }
     if (old) {
         t->st.flows_evicted++;
@@ -389,7 +389,8 @@ static struct vk_flow *flow_create(struct vk_flowtab *t, const struct vk_pkt *pk
     f->v.port[swap] = d->sport;
     f->v.port[!swap] = d->dport;
     f->v.first_us = pkt->ts_us;
-    f->last_us = f->save_us = pkt->ts_us;
+    f->last_us = pkt->ts_us;
+    f->save_us = f->active_us = t->now_us;
     f->qclass = (uint8_t)qclass_of(d->ipproto);
     vk_meta_init(&f->meta);
     make_id(f);
@@ -483,6 +484,7 @@ static void ether_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const s
     f->pkts[0]++;
     f->bytes[0] += pkt->wirelen;
     if (pkt->ts_us > f->last_us) f->last_us = pkt->ts_us;
+    f->active_us = t->now_us;
     add_mac(&f->meta, VK_K_ETH_SRC, d->eth_src);
     add_mac(&f->meta, VK_K_ETH_DST, d->eth_dst);
     dl_del(&f->idle);
@@ -498,6 +500,7 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
         if (d->has_eth && d->ethertype && !d->frag_held) ether_packet(t, pkt, d);
         return;
     }
+    if (d->frag_held) return; /* counted with its datagram once complete */
     uint16_t vlan = d->nvlan ? d->vlan[0] : 0;
     uint16_t sp = has_ports(d->ipproto) ? d->sport : 0, dp = has_ports(d->ipproto) ? d->dport : 0;
     struct vk_decoded dd;
@@ -523,8 +526,9 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
         dir = flow_find(t, dk, h, vlan, &dir) ? dir : 0;
     }
     f->pkts[dir]++;
-    f->bytes[dir] += pkt->wirelen;
+    f->bytes[dir] += d->frame_bytes ? d->frame_bytes : pkt->wirelen;
     if (pkt->ts_us > f->last_us) f->last_us = pkt->ts_us;
+    f->active_us = t->now_us;
     if (d->has_eth && !f->has_mac[dir]) {
         memcpy(f->mac[dir], d->eth_src, 6);
         f->has_mac[dir] = true;
@@ -567,6 +571,11 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
     if (sb > t->st.peak_state_bytes) t->st.peak_state_bytes = sb;
 }
 
+void vk_flow_clock(struct vk_flowtab *t, uint64_t now_us)
+{
+    if (now_us > t->now_us) t->now_us = now_us;
+}
+
 void vk_flow_advance(struct vk_flowtab *t, uint64_t now_us)
 {
     if (now_us > t->now_us) t->now_us = now_us;
@@ -574,7 +583,7 @@ void vk_flow_advance(struct vk_flowtab *t, uint64_t now_us)
         uint64_t to = (uint64_t)timeout_of(t, q) * US;
         while (!dl_empty(&t->q[q])) {
             struct vk_flow *f = container_of(t->q[q].next, struct vk_flow, idle);
-            if (f->last_us + to >= t->now_us) break;
+            if (f->active_us + to >= t->now_us) break;
             flow_close(t, f);
         }
     }

@@ -41,6 +41,7 @@ struct vk_flow {
     uint16_t vlan;
     uint8_t qclass;
     uint64_t last_us, save_us;
+    uint64_t active_us;         /* table clock at the last packet: orders the idle queues */
     uint64_t pkts[2], bytes[2], payload[2];
     uint32_t tcpflags_seen;     /* bit per flag name, see flow.c */
     uint8_t mac[2][6];

@@ -25,6 +25,7 @@
 
 struct bhdr {
     uint64_t ts_us;
+    uint64_t clock_us; /* reader's clock (latest packet time) at this packet */
     uint32_t caplen, wirelen, off;
     int32_t dlt; /* -1: tick marker */
 };
@@ -170,6 +171,7 @@ static void *worker_main(void *arg)
                 vk_decode_expire(w->dec, h->ts_us);
                 continue;
             }
+            vk_flow_clock(w->tab, h->clock_us);
             pkt.ts_us = h->ts_us;
             pkt.caplen = h->caplen;
             pkt.wirelen = h->wirelen;
@@ -257,12 +259,13 @@ static int run_threads(struct vk_capture *cap, const struct vk_pipe_opts *o, str
     if (rc == 0) {
         struct vk_pkt pkt;
         struct vk_decoded d;
-        uint64_t last_sec = 0, n = 0;
+        uint64_t last_sec = 0, n = 0, clock = 0;
         double next_progress = now_s() + 1, next_flush = now_s() + 0.1;
         int r;
         while ((r = vk_capture_next(cap, &pkt)) != 0) {
             n++;
             if (r == 1) {
+                if (pkt.ts_us > clock) clock = pkt.ts_us;
                 vk_decode_packet(hd, &pkt, &d);
                 uint64_t h = 0;
                 if (d.family) {
@@ -276,6 +279,7 @@ static int run_threads(struct vk_capture *cap, const struct vk_pipe_opts *o, str
                     struct batch *b = w->cur;
                     struct bhdr *bh = &b->h[b->n++];
                     bh->ts_us = pkt.ts_us;
+                    bh->clock_us = clock;
                     bh->caplen = pkt.caplen;
                     bh->wirelen = pkt.wirelen;
                     bh->dlt = pkt.dlt;
@@ -291,7 +295,7 @@ static int run_threads(struct vk_capture *cap, const struct vk_pipe_opts *o, str
                         if (!batch_room(tw->cur, 0) && !push_cur(tw, o->live)) continue;
                         struct bhdr *bh = &tw->cur->h[tw->cur->n++];
                         memset(bh, 0, sizeof *bh);
-                        bh->ts_us = pkt.ts_us;
+                        bh->ts_us = bh->clock_us = clock;
                         bh->dlt = -1;
                     }
                 }

@@ -44,6 +44,10 @@ struct vk_flowtab;
 struct vk_flowtab *vk_flow_new(const struct vk_flow_config *cfg, vk_flow_emit_fn emit, void *ud);
 /* Account one decoded packet. O(1) amortised plus parser work. */
 void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct vk_decoded *d);
+/* The table clock is the latest packet time seen (captures are not always in order);
+ * vk_flow_packet raises it. A worker that sees only some packets is told the global clock
+ * before each packet, so its sessions age exactly as in a single-table run. */
+void vk_flow_clock(struct vk_flowtab *t, uint64_t now_us);
 /* Let time pass: close idle sessions, emit interim records. Call at least once per second
  * of packet time. O(sessions closed). */
 void vk_flow_advance(struct vk_flowtab *t, uint64_t now_us);

@@ -3,23 +3,10 @@
  * The flow stage asks vk_proto_all for candidates; this file knows nothing about flows. */
 #include "vk_proto.h"
 
-/* Weak while the parsers are being written: a parser not linked in is skipped. */
-#pragma weak vk_proto_http
-#pragma weak vk_proto_tls
-#pragma weak vk_proto_dns_udp
-#pragma weak vk_proto_dns_tcp
-#pragma weak vk_proto_smtp
-#pragma weak vk_proto_ftp
-#pragma weak vk_proto_ftp_data
-#pragma weak vk_proto_ssh
-#pragma weak vk_proto_smb
-#pragma weak vk_proto_dhcp
-#pragma weak vk_proto_quic
-
 const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS] = {
     &vk_proto_http, &vk_proto_tls,  &vk_proto_dns_udp, &vk_proto_dns_tcp,
     &vk_proto_smtp, &vk_proto_ftp,  &vk_proto_ssh,     &vk_proto_smb,
-    &vk_proto_dhcp, &vk_proto_quic, &vk_proto_ftp_data,
+    &vk_proto_dhcp, &vk_proto_quic, &vk_proto_ftp_data, &vk_proto_fbzero,
 };
 
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto)

@@ -71,9 +71,10 @@ extern const struct vk_parser vk_proto_ssh;
 extern const struct vk_parser vk_proto_smb;
 extern const struct vk_parser vk_proto_dhcp;
 extern const struct vk_parser vk_proto_quic;
+extern const struct vk_parser vk_proto_fbzero; /* Facebook's Zero protocol (quic.c) */
 
 /* All parsers in probe order; a slot may be NULL (skip it). */
-#define VK_PROTO_SLOTS 11
+#define VK_PROTO_SLOTS 12
 extern const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS];
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto);
 
