@@ -28,8 +28,19 @@ FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=build-fuzz/%)
 VAKT    := $(if $(filter build,$(B)),vakt,$(B)/vakt)
 
-.PHONY: all test unit e2e asan fuzz fuzz-run bench soak clean
+.PHONY: all deps demo check test unit e2e asan fuzz fuzz-run bench soak clean
 all: $(VAKT)
+
+deps:
+	./scripts/deps.sh
+
+# The README's two commands.
+demo: deps
+	$(MAKE) all
+	./vakt sessions --summary ../shared/corpus/pcap/arkime
+
+check: deps
+	$(MAKE) test
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
