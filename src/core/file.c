@@ -22,7 +22,10 @@ const char *vk_magic_mime(const void *p, size_t n)
         }
     }
     if (!tl_magic || n == 0) return NULL;
-    return magic_buffer(tl_magic, p, n);
+    const char *m = magic_buffer(tl_magic, p, n);
+    /* Older libmagic names, which Arkime (and most analysts' filters) use. */
+    if (m && strcmp(m, "application/gzip") == 0) return "application/x-gzip";
+    return m;
 }
 
 int vk_file_begin(struct vk_file *f)

@@ -328,7 +328,19 @@ void vk_flow_deliver(struct vk_flowtab *t, struct vk_flow *f, int dir, const uin
     struct pctx_priv pp = {t, f};
     struct vk_pctx c = {.meta = &f->meta, .flow = &f->v, .now_us = ts_us, .expect = expect_cb, .flow_priv = &pp};
     f->parser->data(f->pstate, &c, dir, p, n);
-    if (c.done) f->pdone = true;
+    if (c.done && c.reprobe) {
+        /* The parser is finished with the session; what follows is another protocol. */
+        if (f->parser->finish) f->parser->finish(f->pstate, &c);
+        if (f->parser->release) f->parser->release(f->pstate);
+        t->st.state_bytes -= f->parser->state_size;
+        free(f->pstate);
+        f->pstate = NULL;
+        f->parser = NULL;
+        f->probes = 0;
+        f->probe_over = false;
+    } else if (c.done) {
+        f->pdone = true;
+    }
 }
 
 void vk_flow_gap(struct vk_flowtab *t, struct vk_flow *f, int dir, size_t n)

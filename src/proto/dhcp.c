@@ -80,7 +80,8 @@ static void dhcp_add_ip4(struct vk_pctx *c, struct vk_cur v)
 {
     uint32_t a;
     if (vk_cur_left(&v) == 4 && vk_cur_u32be(&v, &a) && a != 0) {
-        const uint8_t b[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8), (uint8_t)a};
+        const uint8_t b[4] = {(uint8_t)(a >> 24), (uint8_t)(a >> 16), (uint8_t)(a >> 8),
+                              (uint8_t)a};
         vk_meta_add_ip(c->meta, VK_K_DHCP_IP, 4, b);
     }
 }

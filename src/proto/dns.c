@@ -108,7 +108,8 @@ static void dns_name_put(struct dns_name *n, uint8_t b)
 
 /* Read the name at c (advanced past it) from message msg. Each pointer must land before
  * the start of the labels it ends, which makes loops impossible. Compression is accepted
- * in every rdata name, also where RFCs forbid it (mDNS compresses NSEC names). O(255) bytes of labels plus at most DNS_NAME_JUMPS_MAX jumps; no allocation. */
+ * in every rdata name, also where RFCs forbid it (mDNS compresses NSEC names).
+ * O(255) bytes of labels plus at most DNS_NAME_JUMPS_MAX jumps; no allocation. */
 static enum dns_name_rc dns_name_read(const struct vk_cur *msg, struct vk_cur *c,
                                       struct dns_name *out)
 {

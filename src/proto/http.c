@@ -990,6 +990,7 @@ static void response_complete(struct http_state *hs, struct http_side *s, struct
         msg_end(s, c);
         s->state = HS_TUNNEL; /* the bytes that follow are another protocol */
         c->done = true;
+        c->reprobe = kind == MK_CONNECT; /* e.g. TLS inside the proxy tunnel */
         return;
     }
     if (s->m.te_seen && s->m.has_len) anomaly(c, "http.te_and_content_length");

@@ -14,6 +14,18 @@
  * walked. Host names go to alias.host: NetBIOS names of a session request, NTLMSSP
  * workstation and server names, the server part of tree paths.
  *
+ * Encrypted (0xFD) and compressed (0xFC) messages are skipped by length, not followed:
+ * clear messages may come after them (suricata-verify/smb3-01 sends a clear TREE_CONNECT
+ * between encrypted ones). After lost bytes or bad framing a direction hunts for the next
+ * "\0 len SMB" header; after SMB_BAD_MAX failures it gives up.
+ *
+ * Anomalies: smb.bad_nbss (unknown NBSS type, or a bad session request), smb.bad_length
+ * (NBSS length too short/long for its type), smb.bad_header (not an SMB protocol id, bad
+ * StructureSize), smb.truncated (a count, offset or length points past its message),
+ * smb.bad_compound (NextCommand), smb.bad_andx (AndXOffset), smb.bad_ntlmssp,
+ * smb.message_too_long (a message to read is over SMB_MSG_MAX), smb.name_cut,
+ * smb.lost_sync (gave up on a direction).
+ *
  * Left to others or not done: decryption, decompression, file contents and hashes. */
 #include "vk_proto.h"
 
@@ -54,6 +66,7 @@ struct smb_state {
     char dialects[SMB1_DIALECTS][SMB1_DIALECT_LEN]; /* SMB1 NEGOTIATE offer, "" if too long */
     uint8_t n_dialects;
     bool is_smb;                     /* a real SMB header was seen */
+    bool ntlm;                       /* NTLMSSP read in SMB1 (service "ntlm", as Arkime) */
     char dialect[SMB1_DIALECT_LEN];  /* the dialect chosen, for finish() */
 };
 
@@ -202,6 +215,15 @@ static void smb_add_file(struct vk_pctx *c, const char *name, size_t n)
     vk_meta_add_str(c->meta, VK_K_FILE_NAME, name, n);
 }
 
+/* Arkime lists "ntlm" among a session's protocols when it reads NTLMSSP, which it does
+ * in SMB1 SESSION_SETUP_ANDX but not in SMB2 SESSION_SETUP (wireshark-smb-on-windows10
+ * has NTLMSSP in every SMB2 session and no "ntlm"): we mirror that. */
+static void smb_set_ntlm(struct smb_state *st, struct vk_pctx *c)
+{
+    st->ntlm = true;
+    vk_meta_add_cstr(c->meta, VK_K_SERVICE, "ntlm");
+}
+
 static void smb_set_dialect(struct smb_state *st, struct vk_pctx *c, const char *d)
 {
     snprintf(st->dialect, sizeof st->dialect, "%s", d);
@@ -246,8 +268,9 @@ static void ntlm_target_info(struct vk_pctx *c, struct vk_cur av)
 
 /* Find "NTLMSSP\0" in a security blob (raw, or inside SPNEGO) and take what the message
  * tells: NEGOTIATE (1) domain and workstation, CHALLENGE (2) server names, AUTHENTICATE
- * (3) user, domain and workstation. O(blob); no allocation. */
-static void smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
+ * (3) user, domain and workstation. Returns true when one of those was found. O(blob); no
+ * allocation. */
+static bool smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
 {
     static const char sig[8] = "NTLMSSP";
     const uint8_t *at = memmem(blob.p, vk_cur_left(&blob), sig, sizeof sig);
@@ -255,19 +278,17 @@ static void smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
     uint32_t type, flags, off;
     struct vk_cur msg, f, dom, user, host;
 
-    if (!at) return;
+    if (!at) return false;
     vk_cur_skip(&blob, (size_t)(at - blob.p));
     msg = blob;
     f = msg;
-    if (!vk_cur_skip(&f, 8) || !vk_cur_u32le(&f, &type)) return;
+    if (!vk_cur_skip(&f, 8) || !vk_cur_u32le(&f, &type)) return false;
     switch (type) {
     case 1: {
         uint32_t off2;
-        if (!vk_cur_u32le(&f, &flags)) return;
-        if (!ntlm_field(msg, &f, &dom, &off) || !ntlm_field(msg, &f, &host, &off2)) {
-            /* Version-less short NEGOTIATE messages end here: not an error. */
-            return;
-        }
+        if (!vk_cur_u32le(&f, &flags)) return true;
+        if (!ntlm_field(msg, &f, &dom, &off) || !ntlm_field(msg, &f, &host, &off2))
+            return true; /* short NEGOTIATE without the optional fields: not an error */
         if (flags & 0x1000) { /* NTLMSSP_NEGOTIATE_OEM_DOMAIN_SUPPLIED */
             size_t n = smb_text(c, dom, false, s, sizeof s);
             if (n) vk_meta_add_str(c->meta, VK_K_SMB_DOMAIN, s, n);
@@ -276,22 +297,22 @@ static void smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
             size_t n = smb_text(c, host, false, s, sizeof s);
             smb_add_host(c, s, n);
         }
-        return;
+        return true;
     }
     case 2: {
         struct vk_cur target, info;
         if (!ntlm_field(msg, &f, &target, &off) || !vk_cur_u32le(&f, &flags) ||
             !vk_cur_skip(&f, 16)) {
             smb_anomaly(c, "smb.bad_ntlmssp");
-            return;
+            return false;
         }
-        if (vk_cur_left(&f) < 8) return; /* no TargetInfo */
+        if (vk_cur_left(&f) < 8) return true; /* no TargetInfo */
         if (!ntlm_field(msg, &f, &info, &off)) {
             smb_anomaly(c, "smb.bad_ntlmssp");
-            return;
+            return true;
         }
         ntlm_target_info(c, info);
-        return;
+        return true;
     }
     case 3: {
         struct vk_cur skip;
@@ -301,7 +322,7 @@ static void smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
             !ntlm_field(msg, &f, &dom, &o[2]) || !ntlm_field(msg, &f, &user, &o[3]) ||
             !ntlm_field(msg, &f, &host, &o[4])) {
             smb_anomaly(c, "smb.bad_ntlmssp");
-            return;
+            return false;
         }
         for (int i = 0; i < 5; i++)
             if (o[i] && o[i] < min_off) min_off = o[i];
@@ -314,10 +335,10 @@ static void smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
         if (n) vk_meta_add_str(c->meta, VK_K_USER, s, n);
         n = smb_text(c, host, uni, s, sizeof s);
         smb_add_host(c, s, n);
-        return;
+        return true;
     }
     default:
-        return;
+        return false;
     }
 }
 
@@ -372,8 +393,9 @@ static void smb1_negotiate_resp(struct smb_state *st, struct vk_pctx *c, struct 
     if (idx < st->n_dialects && st->dialects[idx][0]) smb_set_dialect(st, c, st->dialects[idx]);
 }
 
-/* SESSION_SETUP_ANDX request: word counts 10 (pre-NT), 12 (extended security), 13 (NTLM). */
-static void smb1_session_setup(struct vk_pctx *c, const struct vk_cur *base, uint8_t wc,
+/* SESSION_SETUP_ANDX request: word counts 10 (pre-NT), 12 (extended security), 13 (NTLM).
+ * Returns true when the security blob held NTLMSSP. */
+static bool smb1_session_setup(struct vk_pctx *c, const struct vk_cur *base, uint8_t wc,
                                struct vk_cur w, struct vk_cur b, bool uni)
 {
     char s[SMB_STR_MAX];
@@ -385,22 +407,22 @@ static void smb1_session_setup(struct vk_pctx *c, const struct vk_cur *base, uin
         vk_cur_u16le(&w, &l1);
         if (!vk_cur_take(&b, l1, &blob)) {
             smb_anomaly(c, "smb.truncated");
-            return;
+            return false;
         }
-        smb_ntlmssp(c, blob);
+        bool ntlm = smb_ntlmssp(c, blob);
         n = smb1_string(c, base, &b, uni, s, sizeof s); /* NativeOS */
         if (n) vk_meta_add_str(c->meta, VK_K_SMB_OS, s, n);
         smb1_string(c, base, &b, uni, s, sizeof s); /* NativeLanMan */
         n = smb1_string(c, base, &b, uni, s, sizeof s); /* PrimaryDomain */
         if (n) vk_meta_add_str(c->meta, VK_K_SMB_DOMAIN, s, n);
-        return;
+        return ntlm;
     }
-    if (wc != 10 && wc != 13) return;
+    if (wc != 10 && wc != 13) return false;
     vk_cur_u16le(&w, &l1);
     if (wc == 13) vk_cur_u16le(&w, &l2);
     if (!vk_cur_skip(&b, (size_t)l1 + l2)) {
         smb_anomaly(c, "smb.truncated");
-        return;
+        return false;
     }
     n = smb1_string(c, base, &b, uni, s, sizeof s); /* AccountName */
     if (n) vk_meta_add_str(c->meta, VK_K_USER, s, n);
@@ -408,20 +430,21 @@ static void smb1_session_setup(struct vk_pctx *c, const struct vk_cur *base, uin
     if (n) vk_meta_add_str(c->meta, VK_K_SMB_DOMAIN, s, n);
     n = smb1_string(c, base, &b, uni, s, sizeof s); /* NativeOS */
     if (n) vk_meta_add_str(c->meta, VK_K_SMB_OS, s, n);
+    return false;
 }
 
 /* SESSION_SETUP_ANDX reply with extended security (4 words): the CHALLENGE blob. */
-static void smb1_session_setup_resp(struct vk_pctx *c, uint8_t wc, struct vk_cur w,
+static bool smb1_session_setup_resp(struct vk_pctx *c, uint8_t wc, struct vk_cur w,
                                     struct vk_cur b)
 {
     uint16_t len;
     struct vk_cur blob;
-    if (wc != 4 || !vk_cur_skip(&w, 6) || !vk_cur_u16le(&w, &len)) return;
+    if (wc != 4 || !vk_cur_skip(&w, 6) || !vk_cur_u16le(&w, &len)) return false;
     if (!vk_cur_take(&b, len, &blob)) {
         smb_anomaly(c, "smb.truncated");
-        return;
+        return false;
     }
-    smb_ntlmssp(c, blob);
+    return smb_ntlmssp(c, blob);
 }
 
 /* Parse one SMB1 message (header at base), following the AndX chain. */
@@ -461,10 +484,9 @@ static void smb1_message(struct smb_state *st, struct vk_pctx *c, struct vk_cur 
                 smb1_negotiate_req(st, c, b);
             break;
         case 0x73: /* SESSION_SETUP_ANDX */
-            if (reply)
-                smb1_session_setup_resp(c, wc, w, b);
-            else
-                smb1_session_setup(c, &base, wc, w, b, uni);
+            if (reply ? smb1_session_setup_resp(c, wc, w, b)
+                      : smb1_session_setup(c, &base, wc, w, b, uni))
+                smb_set_ntlm(st, c);
             break;
         case 0x75: { /* TREE_CONNECT_ANDX: Password, Path, Service */
             uint16_t pwlen = 0;
@@ -829,7 +851,10 @@ static void step_peek(struct smb_state *st, struct vk_pctx *c, struct smb_dir *d
         struct vk_cur part;
         if (k > vk_cur_left(in)) k = vk_cur_left(in);
         vk_cur_take(in, k, &part);
-        vk_buf_append(&d->buf, part.p, k); /* want <= SMB_PEEK < max: cannot fail the cap */
+        if (vk_buf_append(&d->buf, part.p, k) != 0) { /* out of memory: drop the message */
+            smb_start_skip(d, d->buf.len + k);
+            return;
+        }
         if (d->buf.len < want) return;
         head = vk_cur_make(d->buf.p, d->buf.len);
     }
@@ -989,6 +1014,7 @@ static void smb_finish(void *vst, struct vk_pctx *c)
 {
     struct smb_state *st = vst;
     if (st->is_smb) vk_meta_add_cstr(c->meta, VK_K_SERVICE, "smb");
+    if (st->ntlm) vk_meta_add_cstr(c->meta, VK_K_SERVICE, "ntlm");
     if (st->dialect[0]) vk_meta_add_cstr(c->meta, VK_K_SMB_DIALECT, st->dialect);
 }
 

@@ -36,6 +36,8 @@ struct vk_pctx {
     const struct vk_flow_view *flow;
     uint64_t now_us;                /* time of the packet being delivered */
     bool done;                      /* a parser sets it when it wants no more data */
+    bool reprobe;                   /* with done: the bytes that follow are another protocol
+                                     * (CONNECT tunnel, SOCKS): offer them to every parser */
     vk_expect_fn expect;            /* may be NULL (e.g. in unit tests) */
     void *flow_priv;                /* owned by the flow stage */
 };
