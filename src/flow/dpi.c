@@ -71,7 +71,8 @@ static void record(struct vk_flowtab *t, struct vk_flow *f, ndpi_protocol p, boo
         const char *svc = map_service(ndpi_get_proto_name(m, id));
         if (svc) vk_meta_add_cstr(&f->meta, VK_K_SERVICE, svc);
     }
-    if (nf && nf->host_server_name[0]) {
+    /* nDPI's host name only when our parsers found none (nDPI truncates long ones). */
+    if (nf && nf->host_server_name[0] && !vk_meta_has(&f->meta, VK_K_ALIAS_HOST)) {
         size_t n = strnlen(nf->host_server_name, sizeof nf->host_server_name);
         bool printable = true;
         for (size_t i = 0; i < n; i++)

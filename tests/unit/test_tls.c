@@ -663,13 +663,43 @@ static void test_bad_record(void **state)
 {
     struct t_tls t;
     t_open(&t);
-    /* A handshake record claiming version 5.1: not TLS. */
+    /* Not TLS from the first byte (a session claimed on its port): no service, no
+     * anomaly, and nothing after it in that direction is read. */
     t_feed(&t, VK_DIR_SRC, "1605010010" "01000010", 0);
-    assert_str(&t.meta, VK_K_ANOMALY, "tls.bad_record");
+    assert_false(vk_meta_has(&t.meta, VK_K_ANOMALY));
     assert_false(vk_meta_has(&t.meta, VK_K_SERVICE));
-    /* Nothing after it in that direction is read. */
     t_feed(&t, VK_DIR_SRC, tls13_client_hello, 0);
     assert_false(vk_meta_has(&t.meta, VK_K_TLS_JA3));
+    t_close(&t);
+    vk_meta_free(&t.meta);
+
+    /* Once the session is TLS, a record claiming version 5.1 is broken. */
+    t_open(&t);
+    t_feed(&t, VK_DIR_SRC, tls13_client_hello, 0);
+    t_feed(&t, VK_DIR_DST, "1605010010" "01000010", 0);
+    assert_str(&t.meta, VK_K_ANOMALY, "tls.bad_record");
+    assert_str(&t.meta, VK_K_TLS_JA3, "4826a90ec2daf4f7b4b64cc1c8bd343b");
+    t_close(&t);
+    vk_meta_free(&t.meta);
+}
+
+/* A PROXY protocol v1 line before the ClientHello (as haproxy sends it) is skipped. */
+static void test_proxy_protocol(void **state)
+{
+    char buf[sizeof tls13_client_hello + 128];
+    static const char line[] = "PROXY TCP4 192.0.2.1 192.0.2.2 50000 443\r\n";
+    size_t k = 0;
+    for (const char *q = line; *q; q++) k += (size_t)sprintf(buf + k, "%02x", (unsigned char)*q);
+    strcpy(buf + k, tls13_client_hello);
+    uint8_t raw[700];
+    size_t n = unhex(buf, raw, sizeof raw);
+    struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {50000, 8080}};
+    assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, raw, n), 3);
+    struct t_tls t;
+    t_open(&t);
+    t_feed(&t, VK_DIR_SRC, buf, 0);
+    assert_str(&t.meta, VK_K_TLS_JA3, "4826a90ec2daf4f7b4b64cc1c8bd343b");
+    assert_str(&t.meta, VK_K_TLS_SNI, "blog.cloudflare.com");
     t_close(&t);
     vk_meta_free(&t.meta);
 }
@@ -769,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_pppoe_sslv3),
         cmocka_unit_test(test_golden_arkime),
         cmocka_unit_test(test_bad_record),
+        cmocka_unit_test(test_proxy_protocol),
         cmocka_unit_test(test_truncated_hello),
         cmocka_unit_test(test_bad_cert),
         cmocka_unit_test(test_gap),
