@@ -326,7 +326,8 @@ void vk_flow_deliver(struct vk_flowtab *t, struct vk_flow *f, int dir, const uin
         if (!f->parser || f->pdone) return;
     }
     struct pctx_priv pp = {t, f};
-    struct vk_pctx c = {.meta = &f->meta, .flow = &f->v, .now_us = ts_us, .expect = expect_cb, .flow_priv = &pp};
+    struct vk_pctx c = {.meta = &f->meta, .flow = &f->v, .now_us = ts_us, .expect = expect_cb,
+                        .flow_priv = &pp, .reprobe_at = n};
     f->parser->data(f->pstate, &c, dir, p, n);
     if (c.done && c.reprobe) {
         /* The parser is finished with the session; what follows is another protocol. */
@@ -338,6 +339,7 @@ void vk_flow_deliver(struct vk_flowtab *t, struct vk_flow *f, int dir, const uin
         f->parser = NULL;
         f->probes = 0;
         f->probe_over = false;
+        if (c.reprobe_at < n) vk_flow_deliver(t, f, dir, p + c.reprobe_at, n - c.reprobe_at, ts_us);
     } else if (c.done) {
         f->pdone = true;
     }

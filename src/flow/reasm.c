@@ -163,7 +163,7 @@ void vk_reasm_packet(struct vk_flowtab *t, struct vk_flow *f, int dir, const str
     int32_t rel = sdiff(seq, td->next_seq);
     const uint8_t *p = d->payload;
     if (rel < 0) {
-        uint32_t skip = (uint32_t)-rel;
+        uint32_t skip = td->next_seq - seq; /* unsigned: rel may be INT32_MIN */
         if (skip >= n) {
             t->st.tcp_retrans++;
             return;

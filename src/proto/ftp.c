@@ -8,7 +8,7 @@
  * The address we pass is the control connection's own peer (server for PASV/EPSV, client
  * for PORT/EPRT), not the announced one, which NAT often rewrites. The expectation is
  * renewed with the file name once RETR/STOR/... names it. AUTH TLS accepted (234) ends
- * the parse.
+ * the parse and hands what follows back to the flow stage (c->reprobe) for TLS.
  *
  * Data channel (vk_proto_ftp_data): hashes each direction's bytes as one file through
  * struct vk_file; the flow stage sets file.name and session.parent from the expectation.
@@ -27,7 +27,7 @@ struct ftp_state {
     bool drop[2];          /* discarding the rest of an over-long line */
     uint8_t server;        /* direction of the FTP server */
     bool decided;          /* server direction settled */
-    bool greeted;          /* a 220 reply was seen */
+    bool replied;          /* an FTP-shaped reply was seen */
     bool service, banner, auth_tls;
     bool dc;               /* a data connection was announced and not used yet */
     uint16_t dc_port;
@@ -158,8 +158,11 @@ static void client_line(struct ftp_state *s, struct vk_pctx *c, const uint8_t *l
     const uint8_t *arg = l + a;
     size_t an = e - a;
 
+    /* Nothing is recorded before the server has answered like an FTP server: POP3 and IRC
+     * share USER/PASS but not 3-digit replies (and FTP servers speak first). */
+    if (!s->replied) return;
     vk_meta_add_str(c->meta, VK_K_FTP_COMMAND, cmd, cl);
-    if (s->greeted || !strcmp(cmd, "USER") || !strcmp(cmd, "PASS")) add_service(s, c);
+    add_service(s, c);
 
     uint16_t port;
     if (!strcmp(cmd, "USER")) {
@@ -208,10 +211,10 @@ static void server_line(struct ftp_state *s, struct vk_pctx *c, const uint8_t *l
     if (n < 4 || !isdigit(l[0]) || !isdigit(l[1]) || !isdigit(l[2])) return;
     unsigned code = (unsigned)(l[0] - '0') * 100 + (unsigned)(l[1] - '0') * 10 + (unsigned)(l[2] - '0');
     vk_meta_add_uint(c->meta, VK_K_FTP_REPLY, code);
+    s->replied = true;
     uint16_t port;
     switch (code) {
     case 220:
-        s->greeted = true;
         if (find_ci(l, n, "FTP") < n) add_service(s, c);
         if (!s->banner) { /* Arkime's banner: the text, without the dash and blanks */
             size_t a = 4, e = n;
@@ -244,7 +247,10 @@ static void server_line(struct ftp_state *s, struct vk_pctx *c, const uint8_t *l
         }
         break;
     case 234:
-        if (s->auth_tls) c->done = true; /* the rest is TLS */
+        if (s->auth_tls) { /* the rest is TLS: let the flow stage offer it to the TLS parser */
+            c->done = true;
+            c->reprobe = true;
+        }
         break;
     default:
         break;
@@ -261,8 +267,10 @@ static int ftp_probe(const struct vk_flow_view *f, int dir, const uint8_t *p, si
         size_t m = n < 512 ? n : 512;
         if (find_ci(p, m, "SMTP") < m || find_ci(p, m, "LMTP") < m) return 0;
         if (find_ci(p, m, "FTP") < m) return 3;
-        return port ? 2 : 1;
+        /* elsewhere a bare 220 may be SMTP too: leave it to the client's first line */
+        return port ? 2 : 0;
     }
+    /* USER alone is IRC or POP3 as often as FTP: only on the FTP port */
     if (n >= 5 && (vk_prefix_ci(p, n, "USER ") || vk_prefix_ci(p, n, "AUTH TLS") ||
                    vk_prefix_ci(p, n, "AUTH SSL")))
         return port ? 2 : 0;
@@ -289,6 +297,8 @@ static void ftp_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, siz
         size_t left = vk_cur_left(&cur);
         if (s->auth_tls && !b->len && !s->drop[dir] && cur.p[0] == 0x16) {
             c->done = true; /* a TLS record: AUTH TLS went through */
+            c->reprobe = true;
+            c->reprobe_at = (size_t)(cur.p - p);
             return;
         }
         const uint8_t *nl = memchr(cur.p, '\n', left);

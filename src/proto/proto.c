@@ -7,6 +7,7 @@ const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS] = {
     &vk_proto_http, &vk_proto_tls,  &vk_proto_dns_udp, &vk_proto_dns_tcp,
     &vk_proto_smtp, &vk_proto_ftp,  &vk_proto_ssh,     &vk_proto_smb,
     &vk_proto_dhcp, &vk_proto_quic, &vk_proto_ftp_data, &vk_proto_fbzero,
+    &vk_proto_socks,
 };
 
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto)

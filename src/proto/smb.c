@@ -306,7 +306,7 @@ static bool smb_ntlmssp(struct vk_pctx *c, struct vk_cur blob)
             smb_anomaly(c, "smb.bad_ntlmssp");
             return false;
         }
-        if (vk_cur_left(&f) < 8) return true; /* no TargetInfo */
+        if (!(flags & 0x00800000)) return true; /* no NTLMSSP_NEGOTIATE_TARGET_INFO */
         if (!ntlm_field(msg, &f, &info, &off)) {
             smb_anomaly(c, "smb.bad_ntlmssp");
             return true;
@@ -712,8 +712,10 @@ static bool nbss_name(struct vk_pctx *c, struct vk_cur *in)
     return true;
 }
 
-/* What to do with a message once its first bytes are known. */
-enum smb_pick { PICK_SKIP, PICK_READ, PICK_HUNT };
+/* What to do with a message once its first bytes are known. PICK_MAYBE: a compound whose
+ * first command we do not read: read it if it fits, else skip it without an anomaly (big
+ * compounded READ responses are normal). */
+enum smb_pick { PICK_SKIP, PICK_READ, PICK_MAYBE, PICK_HUNT };
 
 static enum smb_pick smb_pick(struct smb_state *st, struct vk_pctx *c, struct smb_dir *d,
                               struct vk_cur head)
@@ -758,9 +760,9 @@ static enum smb_pick smb_pick(struct smb_state *st, struct vk_pctx *c, struct sm
             smb_anomaly(c, "smb.bad_header");
             return PICK_SKIP;
         }
-        if (next != 0 || cmd == 0 || cmd == 1) return PICK_READ;
+        if (cmd == 0 || cmd == 1) return PICK_READ;
         if ((cmd == 3 || cmd == 5) && !(flags & 1)) return PICK_READ;
-        return PICK_SKIP;
+        return next != 0 ? PICK_MAYBE : PICK_SKIP;
     }
     return PICK_SKIP; /* 0xfd transform (encrypted), 0xfc compressed: not readable */
 }
@@ -858,16 +860,18 @@ static void step_peek(struct smb_state *st, struct vk_pctx *c, struct smb_dir *d
         if (d->buf.len < want) return;
         head = vk_cur_make(d->buf.p, d->buf.len);
     }
-    switch (smb_pick(st, c, d, head)) {
+    enum smb_pick pick = smb_pick(st, c, d, head);
+    switch (pick) {
     case PICK_HUNT:
         smb_bad(c, st, d);
         return;
     case PICK_SKIP:
         smb_start_skip(d, d->buf.len);
         return;
+    case PICK_MAYBE:
     case PICK_READ:
         if (d->msg_len > SMB_MSG_MAX) {
-            smb_anomaly(c, "smb.message_too_long");
+            if (pick == PICK_READ) smb_anomaly(c, "smb.message_too_long");
             smb_start_skip(d, d->buf.len);
             return;
         }

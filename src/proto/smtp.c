@@ -9,9 +9,10 @@
  * attachment is decoded (base64 / quoted-printable) and hashed through struct vk_file.
  *
  * Values follow Arkime's smtp.c so that the scorer can compare them: addresses are
- * lower-cased, brackets stripped, Subject keeps the spaces Arkime keeps. After STARTTLS
- * is accepted the parser stops at the first TLS record (c->done); captures where the
- * TLS layer was already decrypted carry on as plain SMTP.
+ * lower-cased, brackets stripped, Subject keeps the spaces Arkime keeps. When the server
+ * accepts STARTTLS (220) the parser stops and asks the flow stage to probe what follows
+ * (c->done + c->reprobe): TLS normally, or SMTP again in captures whose TLS layer was
+ * decrypted.
  *
  * Memory: three bounded vk_buf per session (command line, message line, header) plus one
  * vk_file while an attachment is open. Nothing is allocated per packet. */
@@ -57,7 +58,9 @@ struct smtp_state {
     bool drop[2];          /* discarding the rest of an over-long or damaged line */
     uint8_t client;        /* direction of the SMTP client */
     bool decided;          /* client direction settled */
-    bool service, starttls, greeted;
+    bool service, greeted;
+    bool starttls;         /* STARTTLS was sent: a TLS record may follow */
+    bool tls_pending;      /* ... and its reply has not come yet */
     uint8_t mode;          /* client side: M_* */
 
     uint8_t pend[SMTP_PENDING]; /* kinds of the commands awaiting a reply */
@@ -989,7 +992,7 @@ static void client_line(struct smtp_state *s, struct vk_pctx *c, const uint8_t *
         }
     } else if (cmd_is(l, n, "STARTTLS")) {
         pend_push(s, CMD_STARTTLS);
-        s->starttls = true;
+        s->starttls = s->tls_pending = true;
         vk_meta_set_uint(c->meta, VK_K_SMTP_STARTTLS, 1);
     } else if (cmd_is(l, n, "RSET")) {
         pend_push(s, CMD_OTHER);
@@ -1012,7 +1015,16 @@ static void server_line(struct smtp_state *s, struct vk_pctx *c, const uint8_t *
     }
     s->greeted = true;
     if (!final) return;
-    switch (pend_pop(s)) {
+    uint8_t kind = pend_pop(s);
+    if (s->tls_pending && (kind == CMD_STARTTLS || code == 220)) {
+        s->tls_pending = false;
+        if (code == 220) { /* the rest is TLS: let the flow stage offer it to the TLS parser */
+            c->done = true;
+            c->reprobe = true;
+            return;
+        }
+    }
+    switch (kind) {
     case CMD_DATA:
         if (code != 354 && s->mode == M_DATA && !s->msg_seen) { /* DATA refused */
             s->in_msg = false;
@@ -1089,9 +1101,12 @@ static void smtp_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, si
             continue;
         }
         struct vk_buf *b = &s->line[dir];
-        /* after STARTTLS a TLS record at a line start means the rest is encrypted */
+        /* after STARTTLS a TLS record at a line start means the rest is encrypted (this
+         * catches captures where the server's 220 was not seen) */
         if (s->starttls && !b->len && !s->drop[dir] && cur.p[0] == 0x16) {
             c->done = true;
+            c->reprobe = true;
+            c->reprobe_at = (size_t)(cur.p - p);
             return;
         }
         const uint8_t *nl = memchr(cur.p, '\n', left);

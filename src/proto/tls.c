@@ -1088,10 +1088,11 @@ static void on_message(struct tls_state *s, struct vk_pctx *c, int dir, const ui
     switch (msg[0]) {
     case TLS_HS_CLIENT_HELLO:
         set_service(s, c);
-        if (s->client_hello_done) return; /* a retry after HelloRetryRequest: Arkime keeps the first */
+        /* A retry after HelloRetryRequest is not fingerprinted: Arkime keeps the first. */
+        if (s->client_hello_done || (s->client_dir >= 0 && dir != s->client_dir)) return;
         s->client_hello_done = true;
-        if (s->client_dir < 0) s->client_dir = (int8_t)dir;
-        if (dir == s->client_dir) vk_tls_handshake(c->meta, msg, n, true, false);
+        s->client_dir = (int8_t)dir;
+        vk_tls_handshake(c->meta, msg, n, true, false);
         break;
     case TLS_HS_SERVER_HELLO:
         set_service(s, c);
@@ -1193,6 +1194,21 @@ static size_t record_len(struct tls_dir *d, const uint8_t *h, int *type, size_t 
     return TLS_REC_HDR + len;
 }
 
+/* Length of a PROXY protocol header (v1 text or v2 binary, as load balancers put before
+ * the ClientHello) wholly inside p[0..n), else 0. */
+static size_t proxy_header_len(const uint8_t *p, size_t n)
+{
+    static const uint8_t v2sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+    if (n >= 16 && memcmp(p, v2sig, sizeof v2sig) == 0) {
+        size_t len = 16 + ((size_t)p[14] << 8 | p[15]);
+        return len <= n ? len : 0;
+    }
+    if (n >= 8 && memcmp(p, "PROXY ", 6) == 0)
+        for (size_t i = 6; i + 1 < n && i < 107; i++)
+            if (p[i] == '\r' && p[i + 1] == '\n') return i + 2;
+    return 0;
+}
+
 /* In-order bytes of one direction. O(n) plus the handshake parsing they complete; copies
  * only a record cut by a segment boundary (into d->rec, capped at one record). */
 static void tls_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, size_t n)
@@ -1201,6 +1217,7 @@ static void tls_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, siz
     struct tls_dir *d = &s->d[dir & 1];
     dir &= 1;
     struct vk_cur in = vk_cur_make(p, n);
+    if (!d->started && d->rec.len == 0) vk_cur_skip(&in, proxy_header_len(p, n));
     while (!d->stopped && vk_cur_left(&in)) {
         int type;
         size_t hlen, total;
@@ -1235,7 +1252,9 @@ static void tls_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, siz
     }
     return;
 bad:
-    anomaly(c->meta, "tls.bad_record");
+    /* Bytes that never looked like TLS (a mid-stream start claimed on the port alone) are
+     * not a broken record: stop quietly then. */
+    if (s->service || d->started) anomaly(c->meta, "tls.bad_record");
     stop_dir(s, c, dir);
 }
 
@@ -1295,7 +1314,7 @@ static bool tls_port(uint16_t p)
 }
 
 /* 3: a TLS record holding a hello; 2: another handshake record or an SSLv2 hello;
- * 1: a TLS port. */
+ * 1: a TLS port. A PROXY protocol header in front is looked past. */
 static int tls_probe(const struct vk_flow_view *f, int dir, const uint8_t *p, size_t n)
 {
     if (n >= 6 && p[0] == TLS_CT_HANDSHAKE && p[1] == 3 && p[2] <= 4) {
@@ -1304,6 +1323,8 @@ static int tls_probe(const struct vk_flow_view *f, int dir, const uint8_t *p, si
     }
     if (n >= 5 && (p[0] & 0x80) && p[2] == 1 && ((p[3] == 3 && p[4] <= 4) || (p[3] == 0 && p[4] == 2)))
         return 2;
+    size_t skip = proxy_header_len(p, n);
+    if (skip && skip < n) return tls_probe(f, dir, p + skip, n - skip);
     if (f && (tls_port(f->port[0]) || tls_port(f->port[1]))) return 1;
     return 0;
 }

@@ -38,6 +38,8 @@ struct vk_pctx {
     bool done;                      /* a parser sets it when it wants no more data */
     bool reprobe;                   /* with done: the bytes that follow are another protocol
                                      * (CONNECT tunnel, SOCKS): offer them to every parser */
+    size_t reprobe_at;              /* with reprobe: offset in the current data where the
+                                     * other protocol starts (default: after it) */
     vk_expect_fn expect;            /* may be NULL (e.g. in unit tests) */
     void *flow_priv;                /* owned by the flow stage */
 };
@@ -74,9 +76,10 @@ extern const struct vk_parser vk_proto_smb;
 extern const struct vk_parser vk_proto_dhcp;
 extern const struct vk_parser vk_proto_quic;
 extern const struct vk_parser vk_proto_fbzero; /* Facebook's Zero protocol (quic.c) */
+extern const struct vk_parser vk_proto_socks;
 
 /* All parsers in probe order; a slot may be NULL (skip it). */
-#define VK_PROTO_SLOTS 12
+#define VK_PROTO_SLOTS 13
 extern const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS];
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto);
 

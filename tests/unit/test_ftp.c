@@ -272,6 +272,37 @@ static void test_not_ftp(void **state)
     vk_meta_free(&m);
 }
 
+/* ndpi/pop3.pcap frames 4, 6, 8: USER answered by "+OK", never by a 3-digit reply: not FTP
+ * even though the FTP probe gives USER a weak claim. */
+static void test_pop3_is_not_ftp(void **state)
+{
+    (void)state;
+    static const struct step st[] = {
+        {VK_DIR_DST, "+OK POP server ready H migmxus005\r\n"},
+        {VK_DIR_SRC, "user cicciopernacchio@mail.com\r\n"},
+        {VK_DIR_DST, "+OK password required for user \"cicciopernacchio@mail.com\"\r\n"},
+    };
+    struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {40000, 110}};
+    struct vk_meta m;
+    vk_meta_init(&m);
+    run(&vk_proto_ftp, &f, st, 3, 0, &m);
+    assert_false(vk_meta_has(&m, VK_K_SERVICE));
+    assert_false(vk_meta_has(&m, VK_K_USER));
+    assert_false(vk_meta_has(&m, VK_K_FTP_COMMAND));
+    assert_int_equal(vk_proto_ftp.probe(&f, VK_DIR_SRC, (const uint8_t *)st[1].bytes, strlen(st[1].bytes)), 0);
+    vk_meta_free(&m);
+}
+
+/* arkime/arkime_synthetic.pcap, the IRC session on port 55009: the server speaks first
+ * (":irc.example.com 001 ..."), then NICK and USER: not FTP. */
+static void test_irc_is_not_ftp(void **state)
+{
+    (void)state;
+    static const char user[] = "USER testuser 0 * :Test User\r\n";
+    struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {55009, 6667}};
+    assert_int_equal(vk_proto_ftp.probe(&f, VK_DIR_SRC, (const uint8_t *)user, sizeof user - 1), 0);
+}
+
 static void test_probe(void **state)
 {
     (void)state;
@@ -281,6 +312,12 @@ static void test_probe(void **state)
     b = passive[0].bytes; /* "220 FTP Sandbox Ready." */
     assert_int_equal(vk_proto_ftp.probe(&f, VK_DIR_DST, (const uint8_t *)b, strlen(b)), 3);
     assert_int_equal(vk_proto_ftp_data.probe(&f, VK_DIR_DST, (const uint8_t *)b, strlen(b)), 0);
+    /* arkime/wireshark-bdat.pcap frame 4 on port 1224: a bare 220 is not claimed, so the
+     * client's EHLO can still be probed (Arkime: smtp) */
+    struct vk_flow_view g = {.family = 4, .ipproto = 6, .port = {59620, 1224}};
+    static const char greet[] = "220 Greetings\r\n";
+    assert_int_equal(vk_proto_ftp.probe(&g, VK_DIR_DST, (const uint8_t *)greet, sizeof greet - 1), 0);
+    assert_int_equal(vk_proto_smtp.probe(&g, VK_DIR_DST, (const uint8_t *)greet, sizeof greet - 1), 0);
 }
 
 /* suricata-verify/ftp/ftp-download-passive frame 36: the 39 bytes of index.html on the
@@ -334,7 +371,8 @@ int main(void)
         cmocka_unit_test(test_active),     cmocka_unit_test(test_extended),
         cmocka_unit_test(test_epsv),       cmocka_unit_test(test_not_ftp),
         cmocka_unit_test(test_probe),      cmocka_unit_test(test_ftp_data),
-        cmocka_unit_test(test_ftp_data_gap),
+        cmocka_unit_test(test_ftp_data_gap), cmocka_unit_test(test_pop3_is_not_ftp),
+        cmocka_unit_test(test_irc_is_not_ftp),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

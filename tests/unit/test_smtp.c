@@ -23,6 +23,8 @@ struct replay {
     const struct vk_parser *ps;
     void *st;
     struct vk_pctx c;
+    bool parked;       /* done + reprobe: the next payload is offered to probe() again */
+    int restarts;
     struct vk_flow_view f;
     size_t chunk;      /* deliver at most this many bytes per call (0 = as captured) */
     uint32_t next[2];
@@ -31,13 +33,38 @@ struct replay {
     int nheld;
 };
 
+/* What the flow stage does on done + reprobe: finish this parser instance and let the
+ * bytes that follow be probed afresh (here only SMTP may claim them). */
+static void park(struct replay *r)
+{
+    r->ps->finish(r->st, &r->c);
+    r->ps->release(r->st);
+    memset(r->st, 0, r->ps->state_size);
+    r->c.done = r->c.reprobe = false;
+    r->parked = true;
+}
+
 static void deliver(struct replay *r, int dir, const uint8_t *p, size_t n)
 {
+    if (r->parked) {
+        /* a port hint (1) would lose to a content match of another parser (TLS: 3) */
+        if (r->ps->probe(&r->f, dir, p, n) <= 1) {
+            r->c.done = true; /* not ours any more; stay parked */
+            return;
+        }
+        r->parked = false;
+        r->restarts++;
+        r->ps->init(r->st, &r->c);
+    }
     while (n && !r->c.done) {
         size_t k = r->chunk && r->chunk < n ? r->chunk : n;
         r->ps->data(r->st, &r->c, dir, p, k);
         p += k;
         n -= k;
+        if (r->c.done && r->c.reprobe) {
+            park(r);
+            return;
+        }
     }
 }
 
@@ -75,8 +102,10 @@ static void segment(struct replay *r, int dir, uint32_t seq, const uint8_t *p, s
 }
 
 /* Replay TCP stream number `stream` (order of first appearance) of a corpus capture into
- * meta m. Returns c.done. */
-static bool replay(const char *rel, int stream, size_t chunk, struct vk_meta *m)
+ * meta m. Returns how it ended: 0 data to the end, 1 the parser said done, 2 it asked for
+ * a re-probe and nothing claimed the rest; *restarts (may be NULL) counts re-probes that
+ * SMTP claimed again. */
+static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *m, int *restarts)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_open_offline(vk_test_corpus(rel), err);
@@ -169,13 +198,21 @@ static bool replay(const char *rel, int stream, size_t chunk, struct vk_meta *m)
     }
     pcap_close(pc);
     assert_true(inited);
-    r->ps->finish(r->st, &r->c);
-    r->ps->release(r->st);
-    bool done = r->c.done;
+    int done = r->parked ? 2 : r->c.done ? 1 : 0;
+    if (!r->parked) {
+        r->ps->finish(r->st, &r->c);
+        r->ps->release(r->st);
+    }
+    if (restarts) *restarts = r->restarts;
     for (int i = 0; i < r->nheld; i++) free(r->held[i].p);
     free(r->st);
     free(r);
     return done;
+}
+
+static int replay(const char *rel, int stream, size_t chunk, struct vk_meta *m)
+{
+    return replay_ex(rel, stream, chunk, m, NULL);
 }
 
 /* ---- meta checks ------------------------------------------------------------------- */
@@ -349,13 +386,16 @@ static void test_bdat(void **state)
     }
 }
 
-/* arkime/smtp-starttls.pcap: STARTTLS, 220, then a TLS ClientHello: the parser stops. */
+/* arkime/smtp-starttls.pcap: STARTTLS, 220, then a TLS ClientHello: the parser hands the
+ * rest back (Arkime: protocols smtp and tls), and SMTP does not claim the ClientHello. */
 static void test_starttls(void **state)
 {
     (void)state;
     struct vk_meta m;
+    int restarts = -1;
     vk_meta_init(&m);
-    assert_true(replay("pcap/arkime/smtp-starttls.pcap", 0, 0, &m));
+    assert_int_equal(replay_ex("pcap/arkime/smtp-starttls.pcap", 0, 0, &m, &restarts), 2);
+    assert_int_equal(restarts, 0);
     assert_true(has_uint(&m, VK_K_SMTP_STARTTLS, 1));
     HAS(&m, VK_K_SMTP_HELO, "xxxxxxxxxxxxx.xxx.com");
     assert_false(vk_meta_has(&m, VK_K_EMAIL_SRC));
@@ -363,14 +403,18 @@ static void test_starttls(void **state)
     vk_meta_free(&m);
 }
 
-/* arkime/smtp-decrypted.pcap: STARTTLS sessions whose TLS layer was decrypted: the mail
- * after it is parsed (arkime/smtp-decrypted.test, sessions 1 and 3). */
+/* arkime/smtp-decrypted.pcap: STARTTLS sessions whose TLS layer was decrypted: after the
+ * re-probe SMTP claims the rest and the mail is parsed (arkime/smtp-decrypted.test,
+ * sessions 1 and 3). */
 static void test_decrypted(void **state)
 {
     (void)state;
     struct vk_meta m;
+    int restarts = -1;
     vk_meta_init(&m);
-    assert_false(replay("pcap/arkime/smtp-decrypted.pcap", 0, 0, &m));
+    assert_int_equal(replay_ex("pcap/arkime/smtp-decrypted.pcap", 0, 0, &m, &restarts), 0);
+    assert_int_equal(restarts, 1);
+    assert_true(has_uint(&m, VK_K_SMTP_STARTTLS, 1));
     HAS(&m, VK_K_SMTP_HELO, "transit-mta");
     HAS(&m, VK_K_EMAIL_SUBJECT, "Ho ho ho");
     HAS(&m, VK_K_EMAIL_SRC, "papanoel@intradef.gouv.fr");
