@@ -161,6 +161,7 @@ static int do_pppoe(struct walk *w, struct vk_cur c)
     }
     if (code != 0) return 1; /* discovery stage */
     if (len < vk_cur_left(&c)) c.end = c.p + len;
+    push_tunnel(w, "pppoe");
     return do_ppp(w, c);
 }
 

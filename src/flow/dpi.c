@@ -57,6 +57,23 @@ static const char *map_service(const char *name)
     return NULL;
 }
 
+/* Has a parser named the application already? Encapsulation and IP-level names that the
+ * flow stage adds (gre, gtp, vxlan, sctp, ...) do not count. */
+static bool has_app_service(const struct vk_meta *m)
+{
+    static const char *const enc[] = {"gre", "ppp", "pppoe", "vxlan", "geneve", "gtp", "igmp",
+                                      "esp", "ospf", "pim", "sctp", "unknown-ip", NULL};
+    for (uint32_t i = 0; i < m->n; i++) {
+        const struct vk_meta_item *it = &m->items[i];
+        if (it->key != VK_K_SERVICE) continue;
+        bool is_enc = false;
+        for (int k = 0; enc[k]; k++)
+            if (strlen(enc[k]) == it->len && memcmp(enc[k], vk_meta_str(m, it), it->len) == 0) is_enc = true;
+        if (!is_enc) return true;
+    }
+    return false;
+}
+
 static void record(struct vk_flowtab *t, struct vk_flow *f, ndpi_protocol p, bool guessed)
 {
     struct ndpi_detection_module_struct *m = t->dpi_mod;
@@ -66,7 +83,7 @@ static void record(struct vk_flowtab *t, struct vk_flow *f, ndpi_protocol p, boo
     char name[64];
     ndpi_protocol2name(m, p, name, sizeof name);
     vk_meta_add_cstr(&f->meta, VK_K_APP, name);
-    if (!guessed && !vk_meta_has(&f->meta, VK_K_SERVICE)) {
+    if (!guessed && !has_app_service(&f->meta)) {
         uint16_t id = p.master_protocol != NDPI_PROTOCOL_UNKNOWN ? p.master_protocol : p.app_protocol;
         const char *svc = map_service(ndpi_get_proto_name(m, id));
         if (svc) vk_meta_add_cstr(&f->meta, VK_K_SERVICE, svc);

@@ -421,7 +421,27 @@ static struct vk_flow *flow_create(struct vk_flowtab *t, const struct vk_pkt *pk
     /* Facts of the encapsulation, taken from the first packet. */
     for (int i = 0; i < d->nvlan; i++) vk_meta_add_uint(&f->meta, VK_K_VLAN, d->vlan[i]);
     for (int i = 0; i < d->nmpls; i++) vk_meta_add_uint(&f->meta, VK_K_MPLS, d->mpls[i]);
-    for (int i = 0; i < d->ntun; i++) vk_meta_add_cstr(&f->meta, VK_K_TUNNEL, d->tun[i]);
+    for (int i = 0; i < d->ntun; i++) {
+        vk_meta_add_cstr(&f->meta, VK_K_TUNNEL, d->tun[i]);
+        /* Arkime lists the encapsulations among the session's protocols. */
+        const char *tn = d->tun[i];
+        if (!strcmp(tn, "gre") || !strcmp(tn, "erspan") || !strcmp(tn, "pptp"))
+            vk_meta_add_cstr(&f->meta, VK_K_SERVICE, "gre");
+        if (!strcmp(tn, "pptp")) vk_meta_add_cstr(&f->meta, VK_K_SERVICE, "ppp");
+        if (!strcmp(tn, "vxlan") || !strcmp(tn, "geneve") || !strcmp(tn, "gtp") || !strcmp(tn, "pppoe"))
+            vk_meta_add_cstr(&f->meta, VK_K_SERVICE, tn);
+    }
+    const char *ipname = NULL;
+    switch (d->ipproto) {
+    case 2: ipname = "igmp"; break;
+    case 50: case 51: ipname = "esp"; break;
+    case 89: ipname = "ospf"; break;
+    case 103: ipname = "pim"; break;
+    case 132: ipname = "sctp"; break;
+    case 1: case 4: case 6: case 17: case 41: case 47: case 58: case 136: break;
+    default: ipname = "unknown-ip";
+    }
+    if (ipname) vk_meta_add_cstr(&f->meta, VK_K_SERVICE, ipname);
     if (d->ntun && d->tun_family) {
         vk_meta_add_ip(&f->meta, VK_K_TUNNEL_IP_SRC, d->tun_family, d->tun_src);
         vk_meta_add_ip(&f->meta, VK_K_TUNNEL_IP_DST, d->tun_family, d->tun_dst);

@@ -582,7 +582,8 @@ static void test_bad_lengths(void **unused)
     vk_meta_free(&r.meta);
 
     run_begin(&r, 1000, 445); /* not SMB inside a good NBSS frame */
-    run_hex(&r, VK_DIR_SRC, "00000020474554202f20485454502f312e310d0a0d0a0d0a0d0a0d0a0d0a0d0a0d0a0d0a");
+    run_hex(&r, VK_DIR_SRC, "00000020" "474554202f20485454502f312e310d0a" /* GET / HTTP/1.1 */
+                            "0d0a0d0a0d0a0d0a0d0a0d0a0d0a0d0a");
     run_end(&r);
     EXPECT(&r.meta, VK_K_ANOMALY, "smb.bad_header");
     EXPECT_NONE(&r.meta, VK_K_SERVICE);
