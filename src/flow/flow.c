@@ -596,7 +596,13 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
             vk_meta_add_uint(&f->meta, VK_K_ICMP_TYPE, d->icmp_type);
             vk_meta_add_uint(&f->meta, VK_K_ICMP_CODE, d->icmp_code);
         }
-        f->payload[dir] += d->payload_len;
+        /* Payload as Arkime counts it: the whole ICMP message, ESP without its SPI and
+         * sequence number, nothing for other IP protocols. */
+        uint32_t pl = d->payload_len;
+        if (d->ipproto == 1 || d->ipproto == 58) pl += d->has_icmp ? 4 : 0;
+        else if (d->ipproto == 50) pl = pl > 8 ? pl - 8 : 0;
+        else if (!has_ports(d->ipproto)) pl = 0;
+        f->payload[dir] += pl;
         if (d->payload_len && (d->ipproto == 17 || d->ipproto == 136))
             vk_flow_deliver(t, f, dir, d->payload, d->payload_len, pkt->ts_us);
     }

@@ -8,6 +8,7 @@ const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS] = {
     &vk_proto_smtp, &vk_proto_ftp,  &vk_proto_ssh,     &vk_proto_smb,
     &vk_proto_dhcp, &vk_proto_quic, &vk_proto_ftp_data, &vk_proto_fbzero,
     &vk_proto_socks,
+    &vk_proto_sig_udp, &vk_proto_sig_tcp, /* last: real parsers win ties */
 };
 
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto)

@@ -77,9 +77,10 @@ extern const struct vk_parser vk_proto_dhcp;
 extern const struct vk_parser vk_proto_quic;
 extern const struct vk_parser vk_proto_fbzero; /* Facebook's Zero protocol (quic.c) */
 extern const struct vk_parser vk_proto_socks;
+extern const struct vk_parser vk_proto_sig_udp, vk_proto_sig_tcp; /* signatures (sig.c) */
 
 /* All parsers in probe order; a slot may be NULL (skip it). */
-#define VK_PROTO_SLOTS 13
+#define VK_PROTO_SLOTS 15
 extern const struct vk_parser *const vk_proto_all[VK_PROTO_SLOTS];
 const struct vk_parser *vk_proto_by_name(const char *name, uint8_t ipproto);
 
