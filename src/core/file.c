@@ -4,21 +4,31 @@
  * first use and kept for the thread's life. */
 #include <magic.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "vk_core.h"
 
 static _Thread_local magic_t tl_magic;
 static _Thread_local bool tl_magic_failed;
+static pthread_key_t magic_key;
+static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
+
+/* A worker thread's libmagic handle is closed when the thread exits. */
+static void magic_release(void *h) { magic_close(h); }
+static void magic_key_init(void) { pthread_key_create(&magic_key, magic_release); }
 
 const char *vk_magic_mime(const void *p, size_t n)
 {
     if (!tl_magic && !tl_magic_failed) {
+        pthread_once(&magic_once, magic_key_init);
         tl_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
         if (!tl_magic || magic_load(tl_magic, NULL) != 0) {
             if (tl_magic) magic_close(tl_magic);
             tl_magic = NULL;
             tl_magic_failed = true;
+        } else {
+            pthread_setspecific(magic_key, tl_magic);
         }
     }
     if (!tl_magic || n == 0) return NULL;

@@ -37,7 +37,7 @@
     X(HTTP_HOST, "http.host", VK_T_STR, "HTTP Host header") \
     X(HTTP_METHOD, "http.method", VK_T_STR, "HTTP request method") \
     X(HTTP_URI, "http.uri", VK_T_STR, "host + path, as Arkime writes it") \
-    X(HTTP_PATH, "http.path", VK_T_STR, "path + query") \
+    X(HTTP_PATH, "http.path", VK_T_STR, "request path without the query, as Arkime writes it") \
     X(HTTP_STATUS, "http.status", VK_T_UINT, "HTTP response status") \
     X(HTTP_USER_AGENT, "http.user_agent", VK_T_STR, "HTTP User-Agent") \
     X(HTTP_REFERER, "http.referer", VK_T_STR, "HTTP Referer") \

@@ -6,8 +6,9 @@
  * binary packet protocol in clear until NEWKEYS: we read packet headers, skip what we do
  * not need, and collect the KEXINIT packet of each side to compute HASSH (client) and
  * HASSH-server: the MD5 of "kex;enc;mac;cmp" with the lists of that side's sending
- * direction. After NEWKEYS (or an SSH-1 banner) a side is done; when both are, the parser
- * asks for no more data.
+ * direction. After NEWKEYS a side is done; when both are, the parser asks for no more
+ * data. When one side says SSH-1.x (other than 1.99) the pair speaks SSH-1, which we do
+ * not read past the banners.
  *
  * Memory: a 256-byte banner buffer per side and one bounded vk_buf for a KEXINIT; other
  * packets are skipped without copying. */
@@ -38,6 +39,7 @@ struct ssh_side {
 struct ssh_state {
     struct ssh_side side[2];
     bool service;
+    bool v1;               /* a side announced SSH-1 (not 1.99): both speak SSH-1 */
 };
 
 /* ---- KEXINIT and HASSH ------------------------------------------------------------- */
@@ -109,10 +111,16 @@ static void banner_line(struct ssh_state *s, struct vk_pctx *c, struct ssh_side 
         vk_meta_add_cstr(c->meta, VK_K_SERVICE, "ssh");
     }
     vk_meta_add_lower(c->meta, VK_K_SSH_VERSION, (const char *)l, n);
-    /* SSH-1.x other than 1.99 speaks the old protocol, which we do not read */
-    bool v1 = n >= 6 && l[4] == '1' && l[5] == '.' && !(n >= 8 && l[6] == '9' && l[7] == '9');
-    if (v1) side_done(s, c, sd);
-    else sd->state = S_HDR;
+    /* SSH-1.x other than 1.99 speaks the old protocol, which we do not read; a 1.99 peer
+     * then falls back to it too */
+    if (n >= 6 && l[4] == '1' && l[5] == '.' && !(n >= 8 && l[6] == '9' && l[7] == '9')) s->v1 = true;
+    if (s->v1) {
+        side_done(s, c, sd);
+        struct ssh_side *o = sd == &s->side[0] ? &s->side[1] : &s->side[0];
+        if (o->state != S_BANNER && o->state != S_DONE) side_done(s, c, o);
+    } else {
+        sd->state = S_HDR;
+    }
 }
 
 /* Banner bytes; returns the bytes consumed. */
@@ -156,6 +164,10 @@ static size_t packet_feed(struct ssh_state *s, struct vk_pctx *c, struct ssh_sid
                           struct vk_cur *cur)
 {
     size_t left = vk_cur_left(cur);
+    if (s->v1) {
+        side_done(s, c, sd);
+        return left;
+    }
     if (sd->state == S_HDR) {
         size_t k = sizeof sd->hdr - sd->hlen;
         if (k > left) k = left;
