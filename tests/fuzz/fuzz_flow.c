@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     c.reasm_max_flow = 4096;
     c.reasm_max_total = 16384;
     c.dpi_packets = 0; /* nDPI is a dependency, not ours to fuzz */
-    struct vk_decoder *d = vk_decode_new(1u << 20);
+    static struct vk_decoder *d; /* the fragment table lives across inputs, as in a capture */
+    if (!d) d = vk_decode_new(1u << 20);
     struct vk_flowtab *t = vk_flow_new(&c, emit, NULL);
     struct vk_cur cur = vk_cur_make(data, size);
     uint64_t ts = 1700000000000000ull;
@@ -37,6 +38,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (step > 200) vk_flow_advance(t, ts);
     }
     vk_flow_free(t);
-    vk_decode_free(d);
     return 0;
 }
