@@ -189,19 +189,21 @@ static void client_line(struct ftp_state *s, struct vk_pctx *c, const uint8_t *l
         } else {
             vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "ftp.bad_eprt");
         }
-    } else if (!strcmp(cmd, "RETR") || !strcmp(cmd, "STOR") || !strcmp(cmd, "STOU") ||
-               !strcmp(cmd, "APPE") || !strcmp(cmd, "LIST") || !strcmp(cmd, "NLST") ||
-               !strcmp(cmd, "MLSD")) {
+    } else {
+        bool xfer = !strcmp(cmd, "RETR") || !strcmp(cmd, "STOR") || !strcmp(cmd, "STOU") ||
+                    !strcmp(cmd, "APPE");
+        bool list = !strcmp(cmd, "LIST") || !strcmp(cmd, "NLST") || !strcmp(cmd, "MLSD");
+        if (!xfer && !list) return;
+        /* a data connection carries one transfer or listing; only a transfer names it */
         char name[1024];
-        bool named = an && arg[0] != '-'; /* LIST -la names no file */
+        bool named = an && arg[0] != '-'; /* LIST -la names nothing */
         size_t k = an < sizeof name - 1 ? an : sizeof name - 1;
         if (named) {
             memcpy(name, arg, k);
             name[k] = 0;
-            if (strcmp(cmd, "NLST") && strcmp(cmd, "MLSD"))
-                vk_meta_add_str(c->meta, VK_K_FILE_NAME, name, k);
+            if (xfer || !strcmp(cmd, "LIST")) vk_meta_add_str(c->meta, VK_K_FILE_NAME, name, k);
         }
-        if (s->dc && named) announce(s, c, name); /* the same port, now with a name */
+        if (s->dc && xfer && named) announce(s, c, name); /* the same port, now with a name */
         s->dc = false;
     }
 }

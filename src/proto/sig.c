@@ -1,27 +1,28 @@
 /* sig.c — payload signatures for protocols our nDPI (Debian's libndpi 4.2) does not know.
  *
- * Each entry of the table below is a small recogniser for one protocol's wire format:
- * header magic, length fields that must agree with the datagram (or the first TCP
- * segment), version and type fields in their legal ranges, records or frames that must
- * tile the payload exactly. None matches on addresses or on bytes that belong to one
- * capture. A match names the session with the protocol's nDPI name (lower-cased, as
- * nDPI's later releases print it) in `service`, so vakt names these sessions as newer
- * nDPI does; Arkime has no parser for any of them.
+ * Each entry of the table at the end is a small recogniser for one protocol's wire
+ * format: header magic, length fields that must agree with the datagram (or the first
+ * TCP segment), version and type fields in their legal ranges, records or frames that
+ * must tile the payload exactly. None matches on addresses or on bytes that belong to one
+ * capture. A match names the session in `service` with the protocol's name as newer nDPI
+ * releases print it, lower-cased ("discord", "kafka"), except where Arkime has a parser of
+ * its own: then Arkime's name, as the JSON contract wants (PTP is "ptp", not "ptpv2").
  *
- * Two parsers share the table: vk_proto_sig_udp and vk_proto_sig_tcp. probe() answers 2
- * (content match) so that our real parsers, which answer 3 when sure, win; data() adds
- * `service` (and the host name a few protocols carry) for the first payload and asks for
- * nothing more. Some formats are too short to stand alone: their entries require one of
- * the protocol's registered ports.
+ * Two parsers share the table: vk_proto_sig_udp and vk_proto_sig_tcp, probed after every
+ * other parser. probe() answers 2 (content match) so that our real parsers, which answer
+ * 3 when sure, win; data() adds `service` (and the host name a few protocols carry) for
+ * the first payload and asks for nothing more. Formats too short to stand alone need one
+ * of the protocol's registered ports as well (need_port).
  *
  * Cost: probe walks the table, O(entries + bytes of the payload) per call, for at most the
- * first few payloads of a session that no other parser claimed; never allocates. */
+ * first few payloads of a session that no other parser claimed; nothing is allocated. */
 #include "vk_proto.h"
 
 /* ---- reading at an offset: peeks through a copy of the payload cursor -------------- */
 
 static bool at_u8(struct vk_cur c, size_t off, uint8_t *v) { return vk_cur_skip(&c, off) && vk_cur_u8(&c, v); }
 static bool at_u16be(struct vk_cur c, size_t off, uint16_t *v) { return vk_cur_skip(&c, off) && vk_cur_u16be(&c, v); }
+static bool at_u24be(struct vk_cur c, size_t off, uint32_t *v) { return vk_cur_skip(&c, off) && vk_cur_u24be(&c, v); }
 static bool at_u32be(struct vk_cur c, size_t off, uint32_t *v) { return vk_cur_skip(&c, off) && vk_cur_u32be(&c, v); }
 static bool at_u32le(struct vk_cur c, size_t off, uint32_t *v) { return vk_cur_skip(&c, off) && vk_cur_u32le(&c, v); }
 
@@ -404,18 +405,23 @@ static bool ldp_pdu(struct vk_cur p, bool whole)
 
 static bool m_ldp_udp(struct vk_cur p) { return ldp_pdu(p, true); }
 
-/* PTPv2 (IEEE 1588-2008): message type in the low nibble of byte 0, versionPTP 2 in the
- * low nibble of byte 1, messageLength covering a 34-byte header and what follows. */
+/* PTPv2 (IEEE 1588-2008 §13.3): message type in the low nibble of byte 0, versionPTP 2
+ * in the low nibble of byte 1, messageLength (the message, which UDP may pad by a few
+ * bytes), domain, minor version 0 or 1, flags, correction, and four reserved zero bytes. */
 static bool m_ptpv2(struct vk_cur p)
 {
-    uint8_t t, v;
+    size_t n = vk_cur_left(&p);
+    uint8_t t, v, minor;
     uint16_t len;
-    if (!at_u8(p, 0, &t) || !at_u8(p, 1, &v) || !at_u16be(p, 2, &len)) return false;
+    uint32_t reserved;
+    if (!at_u8(p, 0, &t) || !at_u8(p, 1, &v) || !at_u16be(p, 2, &len) || !at_u8(p, 5, &minor) ||
+        !at_u32be(p, 16, &reserved))
+        return false;
     switch (t & 0x0f) {
     case 0x0: case 0x1: case 0x2: case 0x3: case 0x8: case 0x9: case 0xa: case 0xb: case 0xc: case 0xd: break;
     default: return false;
     }
-    return (v & 0x0f) == 2 && len >= 34 && len <= vk_cur_left(&p);
+    return (v & 0x0f) == 2 && minor <= 1 && reserved == 0 && len >= 34 && len <= n && n - len <= 8;
 }
 
 /* DTLS (RFC 6347, 9147): records of content type 20..25, a DTLS version (1.0, 1.2, 1.3's
@@ -498,8 +504,9 @@ static bool m_zabbix(struct vk_cur p)
 }
 
 /* WhatsApp's Noise transport: an optional edge-routing preamble "ED", 0, 1, a 24-bit
- * length and routing data; then the prologue "WA", protocol and dictionary versions,
- * and 24-bit framed handshake messages. The client often sends the preamble alone. */
+ * length and routing data; then the prologue "WA", protocol and dictionary versions (1..9),
+ * and 24-bit framed handshake messages (the first must not end before the segment). The
+ * client often sends the preamble alone. */
 static bool m_whatsapp(struct vk_cur p)
 {
     size_t n = vk_cur_left(&p);
@@ -512,7 +519,12 @@ static bool m_whatsapp(struct vk_cur p)
         if (!vk_cur_u24be(&c, &len) || len == 0 || !vk_cur_take(&c, len, &route)) return false;
         return vk_cur_left(&c) < 2 || AT_LIT(c, 0, "WA");
     }
-    return n >= 4 && AT_LIT(p, 0, "WA") && at_u8(p, 2, &ver) && ver >= 1 && ver <= 9;
+    uint8_t dict;
+    uint32_t len;
+    if (n < 4 || !AT_LIT(p, 0, "WA") || !at_u8(p, 2, &ver) || !at_u8(p, 3, &dict) || ver < 1 || ver > 9 ||
+        dict < 1 || dict > 9)
+        return false;
+    return n == 4 || (at_u24be(p, 4, &len) && len > 0 && len <= 65535 && 7 + (size_t)len >= n);
 }
 
 /* AliCloud's IoT channel: magic 0xcefabeba and the little-endian length of the PDU that
@@ -600,7 +612,7 @@ static bool m_openvpn_tcp(struct vk_cur p)
 /* ---- the table ------------------------------------------------------------------------ */
 
 struct sig {
-    const char *name;        /* nDPI's name, lower-cased: the `service` we add */
+    const char *name;        /* the `service` we add: nDPI's name lower-cased, or Arkime's */
     uint8_t ipproto;         /* 6 or 17 */
     bool (*match)(struct vk_cur p);
     void (*facts)(struct vk_cur p, struct vk_meta *m); /* more meta from the payload; may be NULL */
@@ -610,7 +622,7 @@ struct sig {
 
 static const struct sig sigs[] = {
     /* UDP */
-    {"discord", 17, m_discord, NULL, {50001, 50004}, false},
+    {"discord", 17, m_discord, NULL, {50001, 50004}, false}, /* i3D's servers speak it too */
     {"oicq", 17, m_oicq, NULL, {8000, 4000}, false},
     {"sd-rtn", 17, m_sdrtn, f_sdrtn, {8130, 0}, false},
     {"source_engine", 17, m_source_engine, NULL, {27015, 0}, false},
@@ -625,10 +637,10 @@ static const struct sig sigs[] = {
     {"rmcp", 17, m_rmcp, NULL, {623, 0}, false},
     {"someip", 17, m_someip, NULL, {30490, 30501}, false},
     {"ldp", 17, m_ldp_udp, NULL, {646, 0}, false},
-    {"ptp", 17, m_ptpv2, NULL, {319, 320}, true},
+    {"ptp", 17, m_ptpv2, NULL, {319, 320}, true},          /* nDPI: PTPv2; Arkime: ptp */
     {"dtls", 17, m_dtls, NULL, {443, 4433}, false},
     {"openvpn", 17, m_openvpn_udp, NULL, {1194, 0}, false},
-    {"tocaboca", 17, m_photon, NULL, {5055, 5056}, true},
+    {"tocaboca", 17, m_photon, NULL, {5055, 5056}, true},  /* Photon framing */
     /* TCP */
     {"zabbix", 6, m_zabbix, NULL, {10050, 10051}, false},
     {"whatsapp", 6, m_whatsapp, NULL, {5222, 443}, false},

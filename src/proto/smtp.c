@@ -50,7 +50,7 @@ struct smtp_part {
     uint8_t bound_len;
     char bound[SMTP_BOUND_LEN];
     uint16_t name_len;
-    char name[SMTP_NAME_MAX];
+    char name[SMTP_NAME_MAX + 1]; /* NUL-terminated */
 };
 
 struct smtp_state {
@@ -526,6 +526,7 @@ static void part_reset(struct smtp_state *s)
     s->part.attach = s->part.name_from_disp = false;
     s->part.bound_len = 0;
     s->part.name_len = 0;
+    s->part.name[0] = 0;
     s->b64_acc = 0;
     s->b64_bits = 0;
     s->nl_pending = 0;
@@ -606,6 +607,7 @@ static void header_done(struct smtp_state *s, struct vk_pctx *c)
             if (nl) {
                 if (nl > SMTP_NAME_MAX) nl = SMTP_NAME_MAX;
                 memcpy(s->part.name, out, nl);
+                s->part.name[nl] = 0;
                 s->part.name_len = (uint16_t)nl;
             }
         }
@@ -623,6 +625,7 @@ static void header_done(struct smtp_state *s, struct vk_pctx *c)
                 nl = SMTP_NAME_MAX;
             }
             memcpy(s->part.name, out, nl);
+            s->part.name[nl] = 0;
             s->part.name_len = (uint16_t)nl;
             s->part.name_from_disp = true;
         }
@@ -677,6 +680,7 @@ static void header_line(struct smtp_state *s, struct vk_pctx *c, const uint8_t *
             s->ms = MS_PREAMBLE;
             /* a multipart entity carries no file of its own */
             s->part.name_len = 0;
+            s->part.name[0] = 0;
             s->part.attach = false;
         } else {
             s->ms = top ? MS_BODY : MS_PART_BODY;
@@ -729,6 +733,10 @@ static void body_piece(struct smtp_state *s, const uint8_t *l, size_t n, int ter
             s->b64_acc = s->b64_acc << 6 | (uint32_t)v;
             s->b64_bits += 6;
             if (s->b64_bits >= 8) {
+                if (o == sizeof out) { /* never with pieces of SMTP_BODY_CHUNK; still safe */
+                    part_emit(s, out, o);
+                    o = 0;
+                }
                 s->b64_bits -= 8;
                 out[o++] = (uint8_t)(s->b64_acc >> s->b64_bits);
                 s->b64_acc &= (1u << s->b64_bits) - 1;
@@ -757,6 +765,10 @@ static void body_piece(struct smtp_state *s, const uint8_t *l, size_t n, int ter
     }
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
+        if (o == sizeof out) {
+            part_emit(s, out, o);
+            o = 0;
+        }
         if (l[i] == '=' && i + 2 < n && (hi = hexval(l[i + 1])) >= 0 && (lo = hexval(l[i + 2])) >= 0) {
             out[o++] = (uint8_t)(hi << 4 | lo);
             i += 2;
@@ -841,7 +853,8 @@ static size_t msg_feed(struct smtp_state *s, struct vk_pctx *c, const uint8_t *p
             continue;
         }
         bool hdr = s->ms == MS_HDR || s->ms == MS_PART_HDR;
-        size_t room = (hdr ? SMTP_MLINE_MAX : SMTP_BODY_CHUNK) - s->mline.len;
+        size_t cap = hdr ? SMTP_MLINE_MAX : SMTP_BODY_CHUNK;
+        size_t room = s->mline.len < cap ? cap - s->mline.len : 0;
         if (take > room) {
             vk_buf_append(&s->mline, cur.p, room);
             vk_cur_skip(&cur, room);

@@ -233,6 +233,8 @@ static void ssh_init(void *st, struct vk_pctx *c)
     vk_buf_init(&s->side[1].pkt, SSH_KEXINIT_MAX);
 }
 
+/* O(n); copies only banner lines and KEXINIT packets, never allocates after the first
+ * KEXINIT of a side (bounded by SSH_KEXINIT_MAX). */
 static void ssh_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, size_t n)
 {
     struct ssh_state *s = st;

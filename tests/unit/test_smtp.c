@@ -24,6 +24,7 @@ struct replay {
     void *st;
     struct vk_pctx c;
     bool parked;       /* done + reprobe: the next payload is offered to probe() again */
+    bool inited;
     int restarts;
     struct vk_flow_view f;
     size_t chunk;      /* deliver at most this many bytes per call (0 = as captured) */
@@ -105,21 +106,16 @@ static void segment(struct replay *r, int dir, uint32_t seq, const uint8_t *p, s
  * meta m. Returns how it ended: 0 data to the end, 1 the parser said done, 2 it asked for
  * a re-probe and nothing claimed the rest; *restarts (may be NULL) counts re-probes that
  * SMTP claimed again. */
-static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *m, int *restarts)
+static void replay_file(struct replay *r, const char *rel, int stream)
 {
     char err[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_open_offline(vk_test_corpus(rel), err);
     if (!pc) fail_msg("%s: %s", rel, err);
     int dlt = pcap_datalink(pc);
-    struct replay *r = calloc(1, sizeof *r);
-    r->ps = &vk_proto_smtp;
-    r->chunk = chunk;
-    r->st = calloc(1, r->ps->state_size);
-    r->c.meta = m;
-    r->c.flow = &r->f;
     struct { uint8_t a[2][16]; uint16_t p[2]; int fam; } seen[64];
     int nseen = 0;
     bool inited = false;
+    r->synced[0] = r->synced[1] = false;
     struct pcap_pkthdr *h;
     const u_char *pkt;
     while (pcap_next_ex(pc, &h, &pkt) == 1) {
@@ -178,7 +174,7 @@ static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *
             seen[id].p[1] = dp;
         }
         if (id != stream) continue;
-        if (!inited) {
+        if (!inited && !r->inited) {
             r->f.family = (uint8_t)fam;
             r->f.ipproto = 6;
             memcpy(r->f.addr[0], seen[id].a[0], 16);
@@ -186,8 +182,9 @@ static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *
             r->f.port[0] = seen[id].p[0];
             r->f.port[1] = seen[id].p[1];
             r->ps->init(r->st, &r->c);
-            inited = true;
+            r->inited = true;
         }
+        inited = true;
         if (syn) {
             r->next[dir] = seq + 1;
             r->synced[dir] = true;
@@ -198,6 +195,20 @@ static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *
     }
     pcap_close(pc);
     assert_true(inited);
+}
+
+/* Replay the given streams one after the other into one parser instance, as if they were
+ * one session. */
+static int replay_files(const char *const *rel, const int *stream, int nfiles, size_t chunk,
+                        struct vk_meta *m, int *restarts)
+{
+    struct replay *r = calloc(1, sizeof *r);
+    r->ps = &vk_proto_smtp;
+    r->chunk = chunk;
+    r->st = calloc(1, r->ps->state_size);
+    r->c.meta = m;
+    r->c.flow = &r->f;
+    for (int i = 0; i < nfiles; i++) replay_file(r, rel[i], stream[i]);
     int done = r->parked ? 2 : r->c.done ? 1 : 0;
     if (!r->parked) {
         r->ps->finish(r->st, &r->c);
@@ -208,6 +219,11 @@ static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *
     free(r->st);
     free(r);
     return done;
+}
+
+static int replay_ex(const char *rel, int stream, size_t chunk, struct vk_meta *m, int *restarts)
+{
+    return replay_files(&rel, &stream, 1, chunk, m, restarts);
 }
 
 static int replay(const char *rel, int stream, size_t chunk, struct vk_meta *m)
@@ -386,6 +402,48 @@ static void test_bdat(void **state)
     }
 }
 
+/* Two mails in one session: arkime/smtp-zip.pcap then arkime/smtp-subject-8859-multi.pcap
+ * replayed into one parser (the second greeting and EHLO are just more lines). Each mail
+ * keeps its own facts; the zip attachment is hashed once. */
+static void test_two_mails(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"pcap/arkime/smtp-zip.pcap", "pcap/arkime/smtp-subject-8859-multi.pcap"};
+    static const int streams[] = {0, 0};
+    struct vk_meta m;
+    vk_meta_init(&m);
+    assert_int_equal(replay_files(files, streams, 2, 0, &m, NULL), 0);
+    HAS(&m, VK_K_EMAIL_SUBJECT, "zip test");
+    HAS(&m, VK_K_EMAIL_SUBJECT, "4spaces    \xc3\xa5 \xc3\xa9 \xc3\xae \xc3\xb8 \xc3\xbc     5spaces");
+    assert_int_equal(vk_meta_count(&m, VK_K_EMAIL_SUBJECT), 2);
+    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131217145016.GA29077@xxx.net");
+    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131212194457.GA7990@xxx.net");
+    HAS(&m, VK_K_EMAIL_CONTENT_TYPE, "text/plain; charset=us-ascii");
+    HAS(&m, VK_K_FILE_MD5, "40be8f5100e9beabab293c9d7bacaff0");
+    assert_int_equal(vk_meta_count(&m, VK_K_FILE_MD5), 1);
+    assert_false(vk_meta_has(&m, VK_K_ANOMALY));
+    vk_meta_free(&m);
+}
+
+/* Regression: a short file name after a longer one must not keep the longer one's tail
+ * (suricata-verify/mime/mime-quoted-printable names words.txt and related.patch, then
+ * arkime/smtp-zip.pcap names a.zip). */
+static void test_names_in_sequence(void **state)
+{
+    (void)state;
+    static const char *const files[] = {"pcap/suricata-verify/mime/mime-quoted-printable/input.pcap",
+                                        "pcap/arkime/smtp-zip.pcap"};
+    static const int streams[] = {0, 0};
+    struct vk_meta m;
+    vk_meta_init(&m);
+    replay_files(files, streams, 2, 0, &m, NULL);
+    HAS(&m, VK_K_FILE_NAME, "words.txt");
+    HAS(&m, VK_K_FILE_NAME, "related.patch");
+    HAS(&m, VK_K_FILE_NAME, "a.zip");
+    assert_int_equal(vk_meta_count(&m, VK_K_FILE_NAME), 3);
+    vk_meta_free(&m);
+}
+
 /* arkime/smtp-starttls.pcap: STARTTLS, 220, then a TLS ClientHello: the parser hands the
  * rest back (Arkime: protocols smtp and tls), and SMTP does not claim the ClientHello. */
 static void test_starttls(void **state)
@@ -525,6 +583,8 @@ int main(void)
         cmocka_unit_test(test_bof),
         cmocka_unit_test(test_nospaces),
         cmocka_unit_test(test_bdat),
+        cmocka_unit_test(test_two_mails),
+        cmocka_unit_test(test_names_in_sequence),
         cmocka_unit_test(test_starttls),
         cmocka_unit_test(test_decrypted),
         cmocka_unit_test(test_quoted_printable),

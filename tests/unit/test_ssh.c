@@ -268,6 +268,28 @@ static void test_ssh1(void **state)
     vk_meta_free(&m);
 }
 
+/* zeek/ssh/ssh.pcap, 192.168.2.1:56594 -> :22: the server offers 1.99, the client says 1.5,
+ * so both speak SSH-1: the server's next packet (its SSH-1 public key, first bytes here)
+ * must not be read as SSH-2. Both sides are done once both banners are in. */
+static void test_ssh1_fallback(void **state)
+{
+    (void)state;
+    static const struct hexstep st[] = {
+        {VK_DIR_DST, "5353482d312e39392d4f70656e5353485f362e362e317031205562756e74752d327562756e7475320a"},
+        {VK_DIR_SRC, "5353482d312e352d4f70656e5353485f352e330a"},
+        {VK_DIR_DST, "000001af0002bd6fc0e64a825cc40000040000110100010400f5ca3b6d6e53922ba9f0825e565bec29ea8d8085a39e3f24c7e65503b93ae4e87216ab"},
+    };
+    struct vk_meta m;
+    size_t at;
+    vk_meta_init(&m);
+    assert_true(run(st, 3, 0, &m, &at));
+    assert_int_equal(at, 1);
+    HAS(&m, VK_K_SSH_VERSION, "ssh-1.99-openssh_6.6.1p1 ubuntu-2ubuntu2");
+    HAS(&m, VK_K_SSH_VERSION, "ssh-1.5-openssh_5.3");
+    assert_false(vk_meta_has(&m, VK_K_ANOMALY));
+    vk_meta_free(&m);
+}
+
 /* A broken packet length after the banner (arkime/ssh2.pcap frame 4 banner, then the
  * first bytes of frame 8 with the length forced to 0xffffffff) is an anomaly, not a read. */
 static void test_bad_length(void **state)
@@ -301,7 +323,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arkime_ssh2), cmocka_unit_test(test_ndpi_sshd),
-        cmocka_unit_test(test_ssh1),        cmocka_unit_test(test_bad_length),
+        cmocka_unit_test(test_ssh1),        cmocka_unit_test(test_ssh1_fallback),
+        cmocka_unit_test(test_bad_length),
         cmocka_unit_test(test_probe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
