@@ -84,6 +84,7 @@ done
 
 # CMD=(...) for tool $1 on file $2. stdout of every tool goes to /dev/null.
 set_cmd() {
+    # shellcheck disable=SC2054  # tshark's "conv,tcp" is one argument
     case $1 in
     floor)       CMD=("$FLOOR" "$2") ;;
     vakt)        CMD=("$VK" sessions --jsonl "$2") ;;
@@ -145,6 +146,7 @@ META=$OUT/meta.tsv
 for f in "${inputs[@]}"; do
     name=$(basename "$f" .pcap)
     say "[$name] $(stat -c %s "$f") bytes; warming the page cache"
+    rm -f "$LOGS/$name"-*
     cat "$f" >/dev/null
     for ((r = 1; r <= RUNS; r++)); do
         say "[$name] round $r/$RUNS"
