@@ -57,6 +57,63 @@ void vk_buf_free(struct vk_buf *b)
     b->len = b->cap = 0;
 }
 
+void vk_lines_init(struct vk_lines *l, size_t max)
+{
+    vk_buf_init(&l->buf, max);
+    l->drop = l->ready = false;
+}
+
+int vk_lines_next(struct vk_lines *l, struct vk_cur *cur, const uint8_t **line, size_t *len)
+{
+    if (l->ready) {
+        l->buf.len = 0;
+        l->ready = false;
+    }
+    while (vk_cur_left(cur)) {
+        size_t left = vk_cur_left(cur);
+        const uint8_t *nl = memchr(cur->p, '\n', left);
+        size_t take = nl ? (size_t)(nl - cur->p) + 1 : left;
+        int over = 0;
+        if (!l->drop && vk_buf_append(&l->buf, cur->p, take) != 0) {
+            l->buf.len = 0;
+            l->drop = true;
+            over = -1;
+        }
+        vk_cur_skip(cur, take);
+        if (over) {
+            if (nl) l->drop = false; /* the long line ended in these bytes */
+            return over;
+        }
+        if (!nl) return 0;
+        if (l->drop) {
+            l->drop = false;
+            continue;
+        }
+        size_t n = l->buf.len - 1;
+        if (n && l->buf.p[n - 1] == '\r') n--;
+        *line = l->buf.p;
+        *len = n;
+        l->ready = true;
+        return 1;
+    }
+    return 0;
+}
+
+void vk_lines_resync(struct vk_lines *l)
+{
+    l->buf.len = 0;
+    l->ready = false;
+    l->drop = true;
+}
+
+void vk_lines_free(struct vk_lines *l) { vk_buf_free(&l->buf); }
+
+bool vk_reply_line(const uint8_t *l, size_t n)
+{
+    return n >= 3 && isdigit(l[0]) && isdigit(l[1]) && isdigit(l[2]) &&
+           (n == 3 || l[3] == ' ' || l[3] == '-');
+}
+
 static int b64val(int c)
 {
     if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -187,6 +187,30 @@ int vk_buf_append(struct vk_buf *b, const void *p, size_t n);
 void vk_buf_consume(struct vk_buf *b, size_t n); /* drop n bytes from the front */
 void vk_buf_free(struct vk_buf *b);
 
+/* ---- bounded line reader for text protocols (SMTP, FTP, ...) ------------------------ */
+/* Collects bytes up to each '\n' in a vk_buf capped at max. A line longer than max is
+ * dropped up to its newline; a gap can ask to drop the partial line (vk_lines_resync). */
+struct vk_lines {
+    struct vk_buf buf;
+    bool drop;   /* discarding the rest of an over-long or damaged line */
+    bool ready;  /* the last call returned a line: empty the buffer first */
+};
+void vk_lines_init(struct vk_lines *l, size_t max);
+/* Consume from cur up to and including the next newline. Returns 1 with line/len set
+ * (CR LF stripped; valid until the next call) when a line is complete, 0 when cur ran
+ * out first, -1 once when a line passes the cap (flag it; the rest is skipped).
+ * O(bytes consumed); copies each byte once, allocates only when the buffer grows. */
+int vk_lines_next(struct vk_lines *l, struct vk_cur *cur, const uint8_t **line, size_t *len);
+/* True when the next byte starts a new line (nothing buffered, nothing being dropped). */
+static inline bool vk_lines_at_start(const struct vk_lines *l)
+{
+    return (l->ready || l->buf.len == 0) && !l->drop;
+}
+void vk_lines_resync(struct vk_lines *l); /* drop up to the next newline */
+void vk_lines_free(struct vk_lines *l);
+/* "NNN", "NNN text" or "NNN-text": a reply line of SMTP, FTP and their kin. */
+bool vk_reply_line(const uint8_t *l, size_t n);
+
 /* ---- small codecs ------------------------------------------------------------------ */
 /* Decode base64 (whitespace skipped, stops at '=' or junk). Returns bytes written. */
 size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap);

@@ -23,8 +23,7 @@
 #define FTP_LINE_MAX 8192u /* Arkime gives up at the same length */
 
 struct ftp_state {
-    struct vk_buf line[2];
-    bool drop[2];          /* discarding the rest of an over-long line */
+    struct vk_lines line[2];
     uint8_t server;        /* direction of the FTP server */
     bool decided;          /* server direction settled */
     bool replied;          /* an FTP-shaped reply was seen */
@@ -40,12 +39,6 @@ struct ftpdata_state {
 };
 
 static bool is_ws(uint8_t ch) { return ch == ' ' || ch == '\t'; }
-
-static bool looks_like_reply(const uint8_t *l, size_t n)
-{
-    return n >= 3 && isdigit(l[0]) && isdigit(l[1]) && isdigit(l[2]) &&
-           (n == 3 || l[3] == ' ' || l[3] == '-');
-}
 
 /* Offset of the literal in [s, s+n), case-insensitive; n when absent. */
 static size_t find_ci(const uint8_t *s, size_t n, const char *lit)
@@ -283,8 +276,8 @@ static void ftp_init(void *st, struct vk_pctx *c)
 {
     struct ftp_state *s = st;
     (void)c;
-    vk_buf_init(&s->line[0], FTP_LINE_MAX);
-    vk_buf_init(&s->line[1], FTP_LINE_MAX);
+    vk_lines_init(&s->line[0], FTP_LINE_MAX);
+    vk_lines_init(&s->line[1], FTP_LINE_MAX);
     s->server = VK_DIR_DST;
 }
 
@@ -295,38 +288,24 @@ static void ftp_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, siz
     struct vk_cur cur = vk_cur_make(p, n);
     dir = dir ? 1 : 0;
     while (vk_cur_left(&cur) && !c->done) {
-        struct vk_buf *b = &s->line[dir];
-        size_t left = vk_cur_left(&cur);
-        if (s->auth_tls && !b->len && !s->drop[dir] && cur.p[0] == 0x16) {
+        struct vk_lines *lb = &s->line[dir];
+        if (s->auth_tls && vk_lines_at_start(lb) && cur.p[0] == 0x16) {
             c->done = true; /* a TLS record: AUTH TLS went through */
             c->reprobe = true;
             c->reprobe_at = (size_t)(cur.p - p);
             return;
         }
-        const uint8_t *nl = memchr(cur.p, '\n', left);
-        size_t take = nl ? (size_t)(nl - cur.p) + 1 : left;
-        if (!s->drop[dir] && vk_buf_append(b, cur.p, take) != 0) {
-            vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "ftp.line_too_long");
-            b->len = 0;
-            s->drop[dir] = true;
-        }
-        vk_cur_skip(&cur, take);
-        if (!nl) continue;
-        if (s->drop[dir]) {
-            s->drop[dir] = false;
-            continue;
-        }
-        size_t ln = b->len - 1;
-        if (ln && b->p[ln - 1] == '\r') ln--;
-        if (!s->decided && ln) {
+        const uint8_t *l;
+        size_t ln;
+        int r = vk_lines_next(lb, &cur, &l, &ln);
+        if (r < 0) vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "ftp.line_too_long");
+        if (r <= 0 || !ln) continue;
+        if (!s->decided) {
             s->decided = true;
-            s->server = (uint8_t)(looks_like_reply(b->p, ln) ? dir : !dir);
+            s->server = (uint8_t)(vk_reply_line(l, ln) ? dir : !dir);
         }
-        if (ln) {
-            if (dir == s->server) server_line(s, c, b->p, ln);
-            else client_line(s, c, b->p, ln);
-        }
-        b->len = 0;
+        if (dir == s->server) server_line(s, c, l, ln);
+        else client_line(s, c, l, ln);
     }
 }
 
@@ -336,8 +315,7 @@ static void ftp_gap(void *st, struct vk_pctx *c, int dir, size_t n)
     (void)c;
     (void)n;
     dir = dir ? 1 : 0;
-    s->line[dir].len = 0;
-    s->drop[dir] = true; /* resynchronise at the next line */
+    vk_lines_resync(&s->line[dir]); /* resynchronise at the next line */
 }
 
 static void ftp_finish(void *st, struct vk_pctx *c)
@@ -349,8 +327,8 @@ static void ftp_finish(void *st, struct vk_pctx *c)
 static void ftp_release(void *st)
 {
     struct ftp_state *s = st;
-    vk_buf_free(&s->line[0]);
-    vk_buf_free(&s->line[1]);
+    vk_lines_free(&s->line[0]);
+    vk_lines_free(&s->line[1]);
 }
 
 const struct vk_parser vk_proto_ftp = {

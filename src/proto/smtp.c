@@ -54,8 +54,7 @@ struct smtp_part {
 };
 
 struct smtp_state {
-    struct vk_buf line[2]; /* command / reply line per direction */
-    bool drop[2];          /* discarding the rest of an over-long or damaged line */
+    struct vk_lines line[2]; /* command / reply line per direction */
     uint8_t client;        /* direction of the SMTP client */
     bool decided;          /* client direction settled */
     bool service, greeted;
@@ -1075,17 +1074,11 @@ static void smtp_init(void *st, struct vk_pctx *c)
 {
     struct smtp_state *s = st;
     (void)c;
-    vk_buf_init(&s->line[0], SMTP_LINE_MAX);
-    vk_buf_init(&s->line[1], SMTP_LINE_MAX);
+    vk_lines_init(&s->line[0], SMTP_LINE_MAX);
+    vk_lines_init(&s->line[1], SMTP_LINE_MAX);
     vk_buf_init(&s->mline, SMTP_MLINE_MAX);
     vk_buf_init(&s->hdr, SMTP_HDR_MAX);
     s->client = VK_DIR_SRC;
-}
-
-static bool looks_like_reply(const uint8_t *l, size_t n)
-{
-    return n >= 3 && isdigit(l[0]) && isdigit(l[1]) && isdigit(l[2]) &&
-           (n == 3 || l[3] == ' ' || l[3] == '-');
 }
 
 /* O(n) per call; every byte is copied once into a bounded line buffer. */
@@ -1113,38 +1106,26 @@ static void smtp_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, si
             }
             continue;
         }
-        struct vk_buf *b = &s->line[dir];
+        struct vk_lines *lb = &s->line[dir];
         /* after STARTTLS a TLS record at a line start means the rest is encrypted (this
          * catches captures where the server's 220 was not seen) */
-        if (s->starttls && !b->len && !s->drop[dir] && cur.p[0] == 0x16) {
+        if (s->starttls && vk_lines_at_start(lb) && cur.p[0] == 0x16) {
             c->done = true;
             c->reprobe = true;
             c->reprobe_at = (size_t)(cur.p - p);
             return;
         }
-        const uint8_t *nl = memchr(cur.p, '\n', left);
-        size_t take = nl ? (size_t)(nl - cur.p) + 1 : left;
-        if (!s->drop[dir] && vk_buf_append(b, cur.p, take) != 0) {
-            vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "smtp.line_too_long");
-            b->len = 0;
-            s->drop[dir] = true;
-        }
-        vk_cur_skip(&cur, take);
-        if (!nl) continue;
-        if (s->drop[dir]) {
-            s->drop[dir] = false;
-            continue;
-        }
-        size_t ln = b->len - 1;
-        if (ln && b->p[ln - 1] == '\r') ln--;
+        const uint8_t *l;
+        size_t ln;
+        int r = vk_lines_next(lb, &cur, &l, &ln);
+        if (r < 0) vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "smtp.line_too_long");
+        if (r <= 0) continue;
         if (!s->decided) {
             s->decided = true;
-            if (looks_like_reply(b->p, ln)) s->client = (uint8_t)!dir;
-            else s->client = (uint8_t)dir;
+            s->client = (uint8_t)(vk_reply_line(l, ln) ? !dir : dir);
         }
-        if (dir == s->client) client_line(s, c, b->p, ln);
-        else server_line(s, c, b->p, ln);
-        b->len = 0;
+        if (dir == s->client) client_line(s, c, l, ln);
+        else server_line(s, c, l, ln);
     }
 }
 
@@ -1161,7 +1142,7 @@ static void smtp_gap(void *st, struct vk_pctx *c, int dir, size_t n)
             if (n >= s->bdat_left) {
                 s->bdat_left = 0;
                 s->mode = M_CMD;
-                s->drop[dir] = true;
+                vk_lines_resync(&s->line[dir]);
                 if (s->bdat_last) msg_end(s, c, false);
             } else {
                 s->bdat_left -= n;
@@ -1172,8 +1153,7 @@ static void smtp_gap(void *st, struct vk_pctx *c, int dir, size_t n)
         }
         return;
     }
-    s->line[dir].len = 0;
-    s->drop[dir] = true;
+    vk_lines_resync(&s->line[dir]);
 }
 
 static void smtp_finish(void *st, struct vk_pctx *c)
@@ -1185,8 +1165,8 @@ static void smtp_finish(void *st, struct vk_pctx *c)
 static void smtp_release(void *st)
 {
     struct smtp_state *s = st;
-    vk_buf_free(&s->line[0]);
-    vk_buf_free(&s->line[1]);
+    vk_lines_free(&s->line[0]);
+    vk_lines_free(&s->line[1]);
     vk_buf_free(&s->mline);
     vk_buf_free(&s->hdr);
     if (s->file.open) vk_file_abort(&s->file);

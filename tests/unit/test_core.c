@@ -102,6 +102,35 @@ static void community_id_matches_arkime(void **st)
     assert_string_equal(cid, "1:5FhVg97ow4NPd5Q5nqaxA/Bx83A=");
 }
 
+static void lines_split_cap_and_resync(void **st)
+{
+    (void)st;
+    struct vk_lines l;
+    const uint8_t *line;
+    size_t n;
+    vk_lines_init(&l, 16);
+    struct vk_cur c = vk_cur_make("220 ready\r\nEH", 13);
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), 1);
+    assert_int_equal(n, 9);
+    assert_memory_equal(line, "220 ready", 9);
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), 0); /* "EH" held */
+    assert_false(vk_lines_at_start(&l));
+    c = vk_cur_make("LO x\n", 5);
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), 1);
+    assert_memory_equal(line, "EHLO x", 6);
+    c = vk_cur_make("0123456789abcdefXYZ\nok\n", 23); /* past the cap of 16 */
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), -1);
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), 1);
+    assert_memory_equal(line, "ok", 2);
+    vk_lines_resync(&l); /* a gap: the partial line that follows is dropped */
+    c = vk_cur_make("tail\nnext\n", 10);
+    assert_int_equal(vk_lines_next(&l, &c, &line, &n), 1);
+    assert_memory_equal(line, "next", 4);
+    assert_true(vk_reply_line((const uint8_t *)"250-SIZE", 8));
+    assert_false(vk_reply_line((const uint8_t *)"25O ok", 6));
+    vk_lines_free(&l);
+}
+
 static void key_registry_lookup(void **st)
 {
     (void)st;
@@ -119,6 +148,7 @@ int main(void)
         cmocka_unit_test(cursor_never_reads_past_end),
         cmocka_unit_test(base64_and_hex),
         cmocka_unit_test(community_id_matches_arkime),
+        cmocka_unit_test(lines_split_cap_and_resync),
         cmocka_unit_test(key_registry_lookup),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
