@@ -1,17 +1,7 @@
-/* fuzz_dhcp.c — libFuzzer harness for the DHCPv4/DHCPv6 parser.
- *
- * Input layout: byte 0 picks the ports (bits 1-2: 68->67, 67->68, 546->547, 4000->4000;
- * bit 0 unused). Then a list of records: a header byte h; h == 0xff is a gap whose
- * size is the next byte (times 16); otherwise bit 0 is the direction and h >> 1 the chunk
- * length (0 = all that is left), followed by the chunk. Every chunk goes to probe() (whose
- * result is ignored) and to data(); then finish() and release(). Leaks are left to ASan.
- * Seeds: DHCP payloads from the corpus behind a config byte and a 0x00 header byte,
- * e.g. `printf '\x00\x00' | cat - discover.bin` (DHCPv6: `printf '\x04\x00'`). */
-#include <stdlib.h>
-
-#include "proto/vk_proto.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* fuzz_dhcp.c — libFuzzer harness for the DHCP parser (DHCPv4 and DHCPv6). Byte 0 bits
+ * 1-2 pick the ports (68→67, 67→68, 546→547 over IPv6, 4000→4000); the rest is the
+ * session, in the format of fuzz_parser.h. */
+#include "fuzz_parser.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -19,36 +9,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct vk_cur in = vk_cur_make(data, size);
     uint8_t cfg;
     if (!vk_cur_u8(&in, &cfg)) return 0;
-
-    const struct vk_parser *p = &vk_proto_dhcp;
-    struct vk_flow_view flow = {.family = (cfg >> 1 & 3) == 2 ? 6 : 4, .ipproto = 17};
-    flow.port[VK_DIR_SRC] = ports[(cfg >> 1) & 3][0];
-    flow.port[VK_DIR_DST] = ports[(cfg >> 1) & 3][1];
-    struct vk_meta meta;
-    vk_meta_init(&meta);
-    struct vk_pctx c = {.meta = &meta, .flow = &flow};
-    void *st = calloc(1, p->state_size);
-    if (!st) return 0;
-    p->init(st, &c);
-
-    uint8_t h;
-    while (vk_cur_u8(&in, &h)) {
-        if (h == 0xff) {
-            uint8_t g = 1;
-            vk_cur_u8(&in, &g);
-            p->gap(st, &c, g & 1, (size_t)g * 16);
-            continue;
-        }
-        size_t len = h >> 1;
-        if (len == 0 || len > vk_cur_left(&in)) len = vk_cur_left(&in);
-        struct vk_cur chunk;
-        vk_cur_take(&in, len, &chunk);
-        (void)p->probe(&flow, h & 1, chunk.p, len);
-        p->data(st, &c, h & 1, chunk.p, len);
-    }
-    p->finish(st, &c);
-    if (p->release) p->release(st);
-    free(st);
-    vk_meta_free(&meta);
+    int k = (cfg >> 1) & 3;
+    struct vk_flow_view f = {.family = k == 2 ? 6 : 4, .ipproto = 17, .port = {ports[k][0], ports[k][1]}};
+    vk_fuzz_parser(&vk_proto_dhcp, &f, in, false);
     return 0;
 }
