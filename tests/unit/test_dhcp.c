@@ -17,17 +17,6 @@ struct run {
     void *st;
 };
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] && h[1] && n < cap; h += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(h, "%2x", &v), 1);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static void run_begin(struct run *r, int family, uint16_t sport, uint16_t dport)
 {
     memset(r, 0, sizeof *r);
@@ -46,7 +35,7 @@ static void run_begin(struct run *r, int family, uint16_t sport, uint16_t dport)
 static void run_hex(struct run *r, int dir, const char *hex)
 {
     static uint8_t b[4096];
-    vk_proto_dhcp.data(r->st, &r->c, dir, b, unhex(hex, b, sizeof b));
+    vk_proto_dhcp.data(r->st, &r->c, dir, b, vk_test_unhex(hex, b, sizeof b));
 }
 
 static void run_end(struct run *r)
@@ -56,25 +45,6 @@ static void run_end(struct run *r)
     free(r->st);
     vk_meta_free(&r->meta);
 }
-
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key == k && it->len == strlen(v) && memcmp(vk_meta_str(m, it), v, it->len) == 0)
-            return true;
-    }
-    return false;
-}
-
-#define assert_set(m, k, ...)                                                        \
-    do {                                                                             \
-        const char *want_[] = {__VA_ARGS__};                                         \
-        size_t n_ = sizeof want_ / sizeof *want_;                                    \
-        for (size_t i_ = 0; i_ < n_; i_++)                                           \
-            if (!has(m, k, want_[i_])) fail_msg("%s lacks \"%s\"", #k, want_[i_]);   \
-        assert_int_equal(vk_meta_count(m, k), n_);                                   \
-    } while (0)
 
 /* Copy hex with the first occurrence of `from` replaced by `to`. */
 static const char *splice(const char *hex, const char *from, const char *to)
@@ -271,11 +241,11 @@ static void test_v4_wireshark(void **state)
     run_hex(&r, VK_DIR_DST, WS_OFFER);
     run_hex(&r, VK_DIR_SRC, WS_REQUEST);
     run_hex(&r, VK_DIR_DST, WS_ACK);
-    assert_set(&r.meta, VK_K_SERVICE, "dhcp");
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER", "REQUEST", "ACK");
-    assert_set(&r.meta, VK_K_DHCP_ID, "3d1d", "3d1e");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "00:0b:82:01:fc:42");
-    assert_set(&r.meta, VK_K_DHCP_IP, "192.168.0.10");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dhcp");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER", "REQUEST", "ACK");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "3d1d", "3d1e");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "00:0b:82:01:fc:42");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_IP, "192.168.0.10");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_HOST), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -289,12 +259,12 @@ static void test_v4_synthetic(void **state)
     run_begin(&r, 4, 68, 67);
     run_hex(&r, VK_DIR_SRC, SYN_DISCOVER);
     run_hex(&r, VK_DIR_DST, SYN_OFFER);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER");
-    assert_set(&r.meta, VK_K_DHCP_ID, "12345678");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "00:11:22:33:44:55");
-    assert_set(&r.meta, VK_K_DHCP_HOST, "testclient");
-    assert_set(&r.meta, VK_K_ALIAS_HOST, "testclient");
-    assert_set(&r.meta, VK_K_DHCP_CLASS, "MSFT 5.0");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "12345678");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "00:11:22:33:44:55");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "testclient");
+    VK_ASSERT_SET(&r.meta, VK_K_ALIAS_HOST, "testclient");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_CLASS, "MSFT 5.0");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_IP), 0);
     run_end(&r);
 }
@@ -307,12 +277,12 @@ static void test_v4_zeek(void **state)
     run_hex(&r, VK_DIR_SRC, ZEEK_DISCOVER);
     run_hex(&r, VK_DIR_DST, ZEEK_OFFER);
     run_hex(&r, VK_DIR_DST, ZEEK_ACK);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER", "ACK");
-    assert_set(&r.meta, VK_K_DHCP_HOST, "btest.is.cool");
-    assert_set(&r.meta, VK_K_DHCP_IP, "192.168.211.194", "128.2.6.189");
-    assert_set(&r.meta, VK_K_DHCP_CLASS, "ArubaAP");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "90:b1:1c:99:49:29");
-    assert_set(&r.meta, VK_K_DHCP_ID, "7c0");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "DISCOVER", "OFFER", "ACK");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "btest.is.cool");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_IP, "192.168.211.194", "128.2.6.189");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_CLASS, "ArubaAP");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "90:b1:1c:99:49:29");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "7c0");
     run_end(&r);
 }
 
@@ -323,18 +293,18 @@ static void test_v4_hostnames(void **state)
     struct run r;
     run_begin(&r, 4, 67, 67);
     run_hex(&r, VK_DIR_SRC, MUD_REQUEST);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "REQUEST");
-    assert_set(&r.meta, VK_K_DHCP_HOST, "raspberrypi");
-    assert_set(&r.meta, VK_K_DHCP_CLASS, "dhcpcd-6.11.5:Linux-4.1.18-v7+:armv7l:BCM2709");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "b8:27:eb:b8:53:c8");
-    assert_set(&r.meta, VK_K_DHCP_ID, "68c4847");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "REQUEST");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "raspberrypi");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_CLASS, "dhcpcd-6.11.5:Linux-4.1.18-v7+:armv7l:BCM2709");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "b8:27:eb:b8:53:c8");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "68c4847");
     run_end(&r);
 
     /* 12 len 11 "raspberrypi" -> 81 len 14, flags 0, rcodes, "raspberrypi" */
     run_begin(&r, 4, 67, 67);
     run_hex(&r, VK_DIR_SRC, splice(MUD_REQUEST, "0c0b7261737062657272797069",
                                    "510e0000007261737062657272797069"));
-    assert_set(&r.meta, VK_K_DHCP_HOST, "raspberrypi");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "raspberrypi");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 
@@ -342,8 +312,8 @@ static void test_v4_hostnames(void **state)
     run_begin(&r, 4, 67, 67);
     run_hex(&r, VK_DIR_SRC, splice(MUD_REQUEST, "0c0b7261737062657272797069",
                                    "5114040000" "0b5261737062657272795069036c616e00"));
-    assert_set(&r.meta, VK_K_DHCP_HOST, "raspberrypi.lan");
-    assert_set(&r.meta, VK_K_ALIAS_HOST, "raspberrypi.lan");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "raspberrypi.lan");
+    VK_ASSERT_SET(&r.meta, VK_K_ALIAS_HOST, "raspberrypi.lan");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 }
@@ -356,11 +326,11 @@ static void test_v4_overload(void **state)
     struct run r;
     run_begin(&r, 4, 67, 68);
     run_hex(&r, VK_DIR_SRC, OVL_OFFER_PLAIN);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "OFFER");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "OFFER");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_HOST), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_hex(&r, VK_DIR_SRC, splice(OVL_OFFER, "0f096576696c2e636f7270", "0c096576696c2e636f7270"));
-    assert_set(&r.meta, VK_K_DHCP_HOST, "evil.corp");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "evil.corp");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 }
@@ -371,9 +341,9 @@ static void test_v4_fuzzed(void **state)
     struct run r;
     run_begin(&r, 4, 68, 67);
     run_hex(&r, VK_DIR_SRC, FUZZ_1);
-    assert_set(&r.meta, VK_K_ANOMALY, "dhcp.bad_type", "dhcp.truncated_option");
-    assert_set(&r.meta, VK_K_DHCP_HOST, "mk03862");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "00:1f:29:da:2d:79");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dhcp.bad_type", "dhcp.truncated_option");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_HOST, "mk03862");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "00:1f:29:da:2d:79");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_TYPE), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_CLASS), 0);
     run_end(&r);
@@ -395,24 +365,24 @@ static void test_v6_synthetic(void **state)
     struct run r;
     run_begin(&r, 6, 546, 547);
     run_hex(&r, VK_DIR_SRC, V6_SOLICIT);
-    assert_set(&r.meta, VK_K_SERVICE, "dhcpv6");
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "SOLICIT");
-    assert_set(&r.meta, VK_K_DHCP_ID, "aabbcc");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "d0:01:12:23:34:45");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dhcpv6");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "SOLICIT");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "aabbcc");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "d0:01:12:23:34:45");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 
     run_begin(&r, 6, 546, 547);
     run_hex(&r, VK_DIR_SRC, V6_LEASEQUERY);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "LEASEQUERY");
-    assert_set(&r.meta, VK_K_DHCP_ID, "112233");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "LEASEQUERY");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "112233");
     run_end(&r);
 
     run_begin(&r, 6, 547, 547);
     run_hex(&r, VK_DIR_SRC, V6_RELAY_FORW);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "RELAY_FORW");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "RELAY_FORW");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_ID), 0);
-    assert_set(&r.meta, VK_K_DHCP_MAC, "d0:01:12:23:34:45");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "d0:01:12:23:34:45");
     run_end(&r);
 
     /* 620+621: relay forward and reply, inner DUID-LL client ids. Arkime: type
@@ -420,8 +390,8 @@ static void test_v6_synthetic(void **state)
     run_begin(&r, 6, 546, 547);
     run_hex(&r, VK_DIR_SRC, V6_RELAY_FORW2);
     run_hex(&r, VK_DIR_DST, V6_RELAY_REPL);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "RELAY_FORW", "RELAY_REPL");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "02:de:ad:be:ef:01", "02:de:ad:be:ef:02");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "RELAY_FORW", "RELAY_REPL");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "02:de:ad:be:ef:01", "02:de:ad:be:ef:02");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 }
@@ -434,10 +404,10 @@ static void test_v6_ia_na(void **state)
     run_begin(&r, 6, 546, 547);
     run_hex(&r, VK_DIR_SRC, IANA_SOLICIT);
     run_hex(&r, VK_DIR_DST, IANA_ADVERTISE);
-    assert_set(&r.meta, VK_K_DHCP_TYPE, "SOLICIT", "ADVERTISE");
-    assert_set(&r.meta, VK_K_DHCP_ID, "90b45c");
-    assert_set(&r.meta, VK_K_DHCP_MAC, "00:01:02:03:04:05");
-    assert_set(&r.meta, VK_K_DHCP_IP, "2a00:1:1:200:38e6:b22e:c440:acdf");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_TYPE, "SOLICIT", "ADVERTISE");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_ID, "90b45c");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_MAC, "00:01:02:03:04:05");
+    VK_ASSERT_SET(&r.meta, VK_K_DHCP_IP, "2a00:1:1:200:38e6:b22e:c440:acdf");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 
@@ -447,7 +417,7 @@ static void test_v6_ia_na(void **state)
     /* 40 bytes: the 44-byte IA_NA option is cut */
     snprintf(cut, sizeof cut, "%.80s", IANA_ADVERTISE);
     run_hex(&r, VK_DIR_SRC, cut);
-    assert_set(&r.meta, VK_K_ANOMALY, "dhcp.truncated_option");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dhcp.truncated_option");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DHCP_IP), 0);
     run_end(&r);
 }
@@ -458,14 +428,14 @@ static void test_probe(void **state)
 {
     static uint8_t b[2048];
     struct vk_flow_view f = {.family = 4, .ipproto = 17, .port = {68, 67}};
-    size_t n = unhex(WS_DISCOVER, b, sizeof b);
+    size_t n = vk_test_unhex(WS_DISCOVER, b, sizeof b);
     assert_int_equal(vk_proto_dhcp.probe(&f, VK_DIR_SRC, b, n), 3);
     f.port[0] = f.port[1] = 4000;
     assert_int_equal(vk_proto_dhcp.probe(&f, VK_DIR_SRC, b, n), 2);
     assert_int_equal(vk_proto_dhcp.probe(&f, VK_DIR_SRC, b, 200), 0);
 
     struct vk_flow_view g = {.family = 6, .ipproto = 17, .port = {546, 547}};
-    n = unhex(IANA_SOLICIT, b, sizeof b);
+    n = vk_test_unhex(IANA_SOLICIT, b, sizeof b);
     assert_int_equal(vk_proto_dhcp.probe(&g, VK_DIR_SRC, b, n), 3);
     assert_int_equal(vk_proto_dhcp.probe(&g, VK_DIR_SRC, b, n - 3), 1); /* options do not tile */
     g.port[0] = g.port[1] = 4000;

@@ -18,17 +18,6 @@ struct run {
     void *st;
 };
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] && h[1] && n < cap; h += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(h, "%2x", &v), 1);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static void run_begin(struct run *r, const struct vk_parser *p, uint16_t sport, uint16_t dport)
 {
     memset(r, 0, sizeof *r);
@@ -53,7 +42,7 @@ static void run_bytes(struct run *r, int dir, const uint8_t *b, size_t n)
 static void run_hex(struct run *r, int dir, const char *hex)
 {
     static uint8_t b[70000];
-    run_bytes(r, dir, b, unhex(hex, b, sizeof b));
+    run_bytes(r, dir, b, vk_test_unhex(hex, b, sizeof b));
 }
 
 static void run_end(struct run *r)
@@ -63,26 +52,6 @@ static void run_end(struct run *r)
     free(r->st);
     vk_meta_free(&r->meta);
 }
-
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key == k && it->len == strlen(v) && memcmp(vk_meta_str(m, it), v, it->len) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* The key holds exactly these values (as a set). */
-#define assert_set(m, k, ...)                                                        \
-    do {                                                                             \
-        const char *want_[] = {__VA_ARGS__};                                         \
-        size_t n_ = sizeof want_ / sizeof *want_;                                    \
-        for (size_t i_ = 0; i_ < n_; i_++)                                           \
-            if (!has(m, k, want_[i_])) fail_msg("%s lacks \"%s\"", #k, want_[i_]);   \
-        assert_int_equal(vk_meta_count(m, k), n_);                                   \
-    } while (0)
 
 /* ---- payloads ----------------------------------------------------------------------- */
 
@@ -367,14 +336,14 @@ static void test_udp_github(void **state)
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, UDP_GITHUB_Q);
     run_hex(&r, VK_DIR_DST, UDP_GITHUB_R);
-    assert_set(&r.meta, VK_K_SERVICE, "dns");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "www.github.com", "github.com");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "A");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "192.30.252.128", "10.2.95.12");
-    assert_set(&r.meta, VK_K_DNS_ANSWER_NAME, "github.com", "ns1.p16.dynect.net",
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dns");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "www.github.com", "github.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "A");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "192.30.252.128", "10.2.95.12");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER_NAME, "github.com", "ns1.p16.dynect.net",
                "ns2.p16.dynect.net", "ns3.p16.dynect.net", "ns4.p16.dynect.net");
-    assert_set(&r.meta, VK_K_ALIAS_HOST, "www.github.com", "github.com", "ns1.p16.dynect.net",
+    VK_ASSERT_SET(&r.meta, VK_K_ALIAS_HOST, "www.github.com", "github.com", "ns1.p16.dynect.net",
                "ns2.p16.dynect.net", "ns3.p16.dynect.net", "ns4.p16.dynect.net");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -386,8 +355,8 @@ static void test_udp_query_only(void **state)
     struct run r;
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, UDP_GITHUB_Q);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "www.github.com");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "A");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "www.github.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "A");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_RCODE), 0);
     run_end(&r);
 }
@@ -400,28 +369,28 @@ static void test_udp_statuses(void **state)
     run_begin(&r, &vk_proto_dns_udp, 56329, 53);
     run_hex(&r, VK_DIR_SRC, ERR_Q);
     run_hex(&r, VK_DIR_DST, ERR_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "no.such.host");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NXDOMAIN");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "no.such.host");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NXDOMAIN");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER_NAME), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 
     run_begin(&r, &vk_proto_dns_udp, 61912, 53);
     run_hex(&r, VK_DIR_DST, REFUSED_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "flashservice.adobe.com");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "REFUSED");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "flashservice.adobe.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "REFUSED");
     run_end(&r);
 
     run_begin(&r, &vk_proto_dns_udp, 22355, 53);
     run_hex(&r, VK_DIR_DST, SERVFAIL_R);
-    assert_set(&r.meta, VK_K_DNS_RCODE, "SERVFAIL");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "SERVFAIL");
     run_end(&r);
 
     /* arkime_synthetic.pcap 698: header rcode 0 + OPT extended rcode 1 = 16. */
     run_begin(&r, &vk_proto_dns_udp, 33001, 53);
     run_hex(&r, VK_DIR_DST, BADVERS_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "edns-badvers.example.com");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "BADSIG_VERS");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "edns-badvers.example.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "BADSIG_VERS");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -436,9 +405,9 @@ static void test_udp_notify(void **state)
     run_hex(&r, VK_DIR_SRC, NOTIFY_Q);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_RCODE), 0);
     run_hex(&r, VK_DIR_DST, NOTIFY_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "bortzmeyer.42");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "SOA");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "bortzmeyer.42");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "SOA");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER_NAME), 0);
     run_end(&r);
 }
@@ -451,21 +420,21 @@ static void test_udp_rr_types(void **state)
     /* 329: CNAME target joins the query names (Arkime's dns.host). */
     run_begin(&r, &vk_proto_dns_udp, 22347, 53);
     run_hex(&r, VK_DIR_DST, CNAME_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "www.example.org", "example.org");
-    assert_set(&r.meta, VK_K_DNS_ANSWER_NAME, "example.org");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "www.example.org", "example.org");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER_NAME, "example.org");
     run_end(&r);
 
     /* 331: AAAA printed as RFC 5952. */
     run_begin(&r, &vk_proto_dns_udp, 22348, 53);
     run_hex(&r, VK_DIR_DST, AAAA_R);
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "AAAA");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "2001:db8::1");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "AAAA");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "2001:db8::1");
     run_end(&r);
 
     /* 333: TXT */
     run_begin(&r, &vk_proto_dns_udp, 22349, 53);
     run_hex(&r, VK_DIR_DST, TXT_R);
-    assert_set(&r.meta, VK_K_DNS_TXT, "v=spf1 include:_spf.example.org ~all");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_TXT, "v=spf1 include:_spf.example.org ~all");
     run_end(&r);
 
     /* 335 CAA, 337 HTTPS (target "." adds no name), 339 NSEC: decoded without anomaly. */
@@ -473,8 +442,8 @@ static void test_udp_rr_types(void **state)
     run_hex(&r, VK_DIR_DST, CAA_R);
     run_hex(&r, VK_DIR_DST, HTTPS_R);
     run_hex(&r, VK_DIR_DST, NSEC_R);
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "CAA", "HTTPS", "NSEC");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "example.org");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "CAA", "HTTPS", "NSEC");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "example.org");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER_NAME), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -484,9 +453,9 @@ static void test_udp_rr_types(void **state)
     run_hex(&r, VK_DIR_DST, RRSIG_R);
     run_hex(&r, VK_DIR_DST, NS_R);
     run_hex(&r, VK_DIR_DST, MX_R);
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "10.0.1.1");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "A", "NS", "MX");
-    assert_set(&r.meta, VK_K_DNS_ANSWER_NAME, "ns1.example.org", "ns2.example.org",
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "10.0.1.1");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "A", "NS", "MX");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER_NAME, "ns1.example.org", "ns2.example.org",
                "mail.example.org", "backup.example.org");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -496,32 +465,32 @@ static void test_udp_rr_types(void **state)
     run_hex(&r, VK_DIR_DST, WS_TXT_R);
     run_hex(&r, VK_DIR_DST, WS_PTR_R);
     run_hex(&r, VK_DIR_DST, WS_ANY_R);
-    assert_set(&r.meta, VK_K_DNS_TXT, "v=spf1 ptr ?all");
-    assert_set(&r.meta, VK_K_DNS_ANSWER_NAME, "66-192-9-104.gen.twtelecom.net");
-    assert_true(has(&r.meta, VK_K_ALIAS_HOST, "66-192-9-104.gen.twtelecom.net"));
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "2001:4f8:0:2::d", "204.152.184.88");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "TXT", "PTR", "ANY");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "google.com", "104.9.192.66.in-addr.arpa", "www.isc.org");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_TXT, "v=spf1 ptr ?all");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER_NAME, "66-192-9-104.gen.twtelecom.net");
+    assert_true(vk_test_has(&r.meta, VK_K_ALIAS_HOST, "66-192-9-104.gen.twtelecom.net"));
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "2001:4f8:0:2::d", "204.152.184.88");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "TXT", "PTR", "ANY");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "google.com", "104.9.192.66.in-addr.arpa", "www.isc.org");
     run_end(&r);
 
     /* zeek dnssec/dnskey2.pcap 2: DNSKEY, RRSIG and OPT. */
     run_begin(&r, &vk_proto_dns_udp, 40000, 53);
     run_hex(&r, VK_DIR_DST, DNSKEY_R);
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "DNSKEY");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "paypal.com");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "DNSKEY");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "paypal.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 
     /* zeek dns-txt-multiple.pcap 2: one TXT record, two strings; two CNAMEs. */
     run_begin(&r, &vk_proto_dns_udp, 40000, 53);
     run_hex(&r, VK_DIR_DST, TXT_MULTI_R);
-    assert_set(&r.meta, VK_K_DNS_TXT,
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_TXT,
                "k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDPdPfyJM2R2GqMyZM1flTzFeDIU+e7"
                "KmiKRw5yz3Xht+cgEIiHmm5lIGBuWCc5rtiy0CcxePpqccPKjn",
                "HSrDI23PU+HOuqJ6ergE1IOsL6LOEgG6YT53vMb8Z6UiBSsYPlrDEC+8CUIkTLMLXJauRK5bNRKV1ATGz"
                "GFpf3TjZtWwIDAQAB");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "flkr._domainkey.flickr.com",
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "flkr._domainkey.flickr.com",
                "fa14._domainkey.flickr.com", "fa14._domainkey.yahoo.com");
     run_end(&r);
 }
@@ -533,10 +502,10 @@ static void test_udp_punycode(void **state)
     struct run r;
     run_begin(&r, &vk_proto_dns_udp, 22353, 53);
     run_hex(&r, VK_DIR_DST, PUNY_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "\xcf\x8c\xce\xb2\xce\xbb\xce\xbf\xcf\x83.com");
-    assert_set(&r.meta, VK_K_ALIAS_HOST, "xn--nxasmq5b.com",
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "\xcf\x8c\xce\xb2\xce\xbb\xce\xbf\xcf\x83.com");
+    VK_ASSERT_SET(&r.meta, VK_K_ALIAS_HOST, "xn--nxasmq5b.com",
                "\xcf\x8c\xce\xb2\xce\xbb\xce\xbf\xcf\x83.com");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "1.2.3.4");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "1.2.3.4");
     run_end(&r);
 }
 
@@ -546,16 +515,16 @@ static void test_udp_lower_case(void **state)
     struct run r;
     run_begin(&r, &vk_proto_dns_udp, 1710, 53);
     run_hex(&r, VK_DIR_SRC, WS_GRIMM_Q);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "grimm.utelsystems.local");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "grimm.utelsystems.local");
     run_end(&r);
 
     /* dns-wiresharkrepo.pcap 30: SRV query, NXDOMAIN. */
     run_begin(&r, &vk_proto_dns_udp, 1707, 53);
     run_hex(&r, VK_DIR_DST, WS_SRV_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY,
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY,
                "_ldap._tcp.default-first-site-name._sites.dc._msdcs.utelsystems.local");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "SRV");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NXDOMAIN");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "SRV");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NXDOMAIN");
     run_end(&r);
 }
 
@@ -568,24 +537,24 @@ static void test_llmnr_mdns(void **state)
     run_begin(&r, &vk_proto_dns_udp, 5355, 5355);
     run_hex(&r, VK_DIR_SRC, LLMNR_Q);
     run_hex(&r, VK_DIR_DST, LLMNR_R);
-    assert_set(&r.meta, VK_K_SERVICE, "llmnr");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "mypc");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "10.1.12.200");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "llmnr");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "mypc");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "10.1.12.200");
     run_end(&r);
 
     /* arkime_synthetic.pcap 348+349: service mdns */
     run_begin(&r, &vk_proto_dns_udp, 5353, 5353);
     run_hex(&r, VK_DIR_SRC, MDNS_Q);
     run_hex(&r, VK_DIR_DST, MDNS_R);
-    assert_set(&r.meta, VK_K_SERVICE, "mdns");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "mydevice.local");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "10.1.13.200");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "mdns");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "mydevice.local");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "10.1.13.200");
     run_end(&r);
 
     /* Port 53 wins over 5353 (dns-udp.pcap 5 goes 5353 -> 53; Arkime says dns). */
     run_begin(&r, &vk_proto_dns_udp, 5353, 53);
     run_hex(&r, VK_DIR_SRC, MDNS_Q);
-    assert_set(&r.meta, VK_K_SERVICE, "dns");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dns");
     run_end(&r);
 
     /* v6-http.pcap 6+7: a query with two questions (only the first is reported, as
@@ -594,11 +563,11 @@ static void test_llmnr_mdns(void **state)
     run_begin(&r, &vk_proto_dns_udp, 5353, 5353);
     run_hex(&r, VK_DIR_SRC, MDNS6_Q);
     run_hex(&r, VK_DIR_SRC, MDNS6_R);
-    assert_set(&r.meta, VK_K_DNS_QUERY,
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY,
                "1.e.6.0.8.9.e.c.7.d.9.3.9.9.9.0.0.0.0.0.d.2.0.1.8.f.6.0.1.0.0.2.ip6.arpa");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "ANY");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "2001:6f8:102d:0:a9d2:1782:1995:b63b",
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "ANY");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "2001:6f8:102d:0:a9d2:1782:1995:b63b",
                "2001:6f8:102d:0:2d0:9ff:fee3:e8de", "2001:6f8:102d:0:1033:c4c:7e57:b19e");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -608,16 +577,16 @@ static void test_llmnr_mdns(void **state)
      * e2 80 99 -> "m-bm-^@m-^y"), compressed NSEC names, TXT strings. */
     run_begin(&r, &vk_proto_dns_udp, 5353, 5353);
     run_hex(&r, VK_DIR_SRC, MDNS_IPHONE_R);
-    assert_set(&r.meta, VK_K_SERVICE, "mdns");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "192.168.2.1", "fe80::c42c:3ff:fe60:6a64");
-    assert_true(has(&r.meta, VK_K_DNS_ANSWER_NAME, "lucas-imac.local"));
-    assert_true(has(&r.meta, VK_K_DNS_ANSWER_NAME, "lucam-bm-^@m-^ys imac._odisk._tcp.local"));
-    assert_true(has(&r.meta, VK_K_ALIAS_HOST, "lucas-imac.local"));
-    assert_false(has(&r.meta, VK_K_ALIAS_HOST, "lucam-bm-^@m-^ys imac._odisk._tcp.local"));
-    assert_true(has(&r.meta, VK_K_DNS_TXT, "model=iMac11,3"));
-    assert_true(has(&r.meta, VK_K_DNS_TXT, "rpHN=8b5324359d7d"));
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "mdns");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "192.168.2.1", "fe80::c42c:3ff:fe60:6a64");
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_ANSWER_NAME, "lucas-imac.local"));
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_ANSWER_NAME, "lucam-bm-^@m-^ys imac._odisk._tcp.local"));
+    assert_true(vk_test_has(&r.meta, VK_K_ALIAS_HOST, "lucas-imac.local"));
+    assert_false(vk_test_has(&r.meta, VK_K_ALIAS_HOST, "lucam-bm-^@m-^ys imac._odisk._tcp.local"));
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_TXT, "model=iMac11,3"));
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_TXT, "rpHN=8b5324359d7d"));
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_QUERY), 0);
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
 }
@@ -634,7 +603,7 @@ static void test_bad_names(void **state)
     run_begin(&r, &vk_proto_dns_udp, 1024, 53);
     run_hex(&r, VK_DIR_SRC,
             "ed6900000001000000000000c00cc007c010c017c020c027c030c0ffcf000000010001");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.pointer_loop");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.pointer_loop");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_SERVICE), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_QUERY), 0);
     run_end(&r);
@@ -642,7 +611,7 @@ static void test_bad_names(void **state)
     /* dns-udp.pcap 1 with the question name replaced by a forward pointer (to offset 14). */
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, "e03901000001000000000000c00e00010001");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.pointer_loop");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.pointer_loop");
     run_end(&r);
 
     /* dns-udp.pcap 2 with the CNAME rdata pointer c010 turned into c0f0 (forward): the
@@ -653,15 +622,15 @@ static void test_bad_names(void **state)
     memcpy(cn + 4, "c0f0", 4);
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_DST, hex);
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.pointer_loop", "dns.bad_rdata");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "www.github.com");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "192.30.252.128", "10.2.95.12");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.pointer_loop", "dns.bad_rdata");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "www.github.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "192.30.252.128", "10.2.95.12");
     run_end(&r);
 
     /* dns-udp.pcap 1 with label length 0x03 -> 0x43 (obsolete extended label type). */
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, "e03901000001000000000000437777770667697468756203636f6d0000010001");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.bad_name");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.bad_name");
     run_end(&r);
 
     /* dns-udp.pcap 1 header with a 5 x 63-byte name: 321 bytes on the wire > 255. */
@@ -673,7 +642,7 @@ static void test_bad_names(void **state)
     snprintf(hex + o, sizeof hex - o, "0000010001");
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, hex);
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.bad_name");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.bad_name");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_QUERY), 0);
     run_end(&r);
 
@@ -681,16 +650,16 @@ static void test_bad_names(void **state)
      * A record. The first one is kept. */
     run_begin(&r, &vk_proto_dns_udp, 33333, 53);
     run_hex(&r, VK_DIR_DST, CUT_R);
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.truncated");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "www.tcpdump.org");
-    assert_set(&r.meta, VK_K_DNS_ANSWER, "192.139.46.66");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.truncated");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "www.tcpdump.org");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_ANSWER, "192.139.46.66");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
     run_end(&r);
 
     /* tcpdump dns_fwdptr.pcap 1, first 32 bytes: opcode 15 is unassigned. */
     run_begin(&r, &vk_proto_dns_udp, 500, 53);
     run_hex(&r, VK_DIR_DST, "c980ffeffb0301fb0301fb0301fb0301fb0301fb0301fb0301fb0301fb0301fb");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.bad_opcode");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.bad_opcode");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_SERVICE), 0);
     run_end(&r);
 
@@ -698,7 +667,7 @@ static void test_bad_names(void **state)
      * question was read, so no service either. */
     run_begin(&r, &vk_proto_dns_udp, 62563, 53);
     run_hex(&r, VK_DIR_SRC, "e03901000002000000000000037777770667697468756203636f6d0000010001");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.qdcount_not_1");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.qdcount_not_1");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_SERVICE), 0);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_QUERY), 0);
     run_end(&r);
@@ -706,18 +675,18 @@ static void test_bad_names(void **state)
     /* Shorter than a header. */
     run_begin(&r, &vk_proto_dns_udp, 500, 53);
     run_hex(&r, VK_DIR_DST, "e0390100");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.truncated");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.truncated");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_SERVICE), 0);
     run_end(&r);
 }
 
 /* ---- TCP ---------------------------------------------------------------------------- */
 
-static size_t blob(const char *hex, uint8_t *out, size_t cap) { return unhex(hex, out, cap); }
+static size_t blob(const char *hex, uint8_t *out, size_t cap) { return vk_test_unhex(hex, out, cap); }
 
 static void assert_google_aol(const struct vk_meta *m)
 {
-    assert_set(m, VK_K_DNS_ANSWER, "74.125.228.46", "74.125.228.32", "74.125.228.33",
+    VK_ASSERT_SET(m, VK_K_DNS_ANSWER, "74.125.228.46", "74.125.228.32", "74.125.228.33",
                "74.125.228.34", "74.125.228.35", "74.125.228.36", "74.125.228.37",
                "74.125.228.38", "74.125.228.39", "74.125.228.40", "74.125.228.41",
                "216.239.32.10", "216.239.36.10", "216.239.38.10", "216.239.34.10",
@@ -741,9 +710,9 @@ static void test_tcp_framing(void **state)
     run_bytes(&r, VK_DIR_SRC, q, nq);
     run_hex(&r, VK_DIR_SRC, TCP_AOL_Q);
     run_bytes(&r, VK_DIR_DST, resp, n1 + n2); /* two messages in one segment */
-    assert_set(&r.meta, VK_K_SERVICE, "dns");
-    assert_set(&r.meta, VK_K_DNS_QUERY, "google.com", "aol.com");
-    assert_set(&r.meta, VK_K_DNS_RCODE, "NOERROR");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dns");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "google.com", "aol.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_RCODE, "NOERROR");
     assert_google_aol(&r.meta);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_ANOMALY), 0);
     run_end(&r);
@@ -771,7 +740,7 @@ static void test_tcp_framing(void **state)
     run_begin(&r, &vk_proto_dns_tcp, 49342, 53);
     run_bytes(&r, VK_DIR_DST, resp, 100);
     r.p->finish(r.st, &r.c);
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.truncated");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.truncated");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER), 0);
     run_end(&r);
 
@@ -779,8 +748,8 @@ static void test_tcp_framing(void **state)
      * queryHost "<root>" and no host) but its type. */
     run_begin(&r, &vk_proto_dns_tcp, 33002, 53);
     run_hex(&r, VK_DIR_SRC, TCP_ROOT_Q);
-    assert_set(&r.meta, VK_K_SERVICE, "dns");
-    assert_set(&r.meta, VK_K_DNS_QTYPE, "NS");
+    VK_ASSERT_SET(&r.meta, VK_K_SERVICE, "dns");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QTYPE, "NS");
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_QUERY), 0);
     run_end(&r);
 }
@@ -799,9 +768,9 @@ static void test_tcp_gap(void **state)
     run_bytes(&r, VK_DIR_DST, resp, 100);
     r.p->gap(r.st, &r.c, VK_DIR_DST, 50);
     run_bytes(&r, VK_DIR_DST, resp + 150, n1 + n2 - 150);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "aol.com");
-    assert_false(has(&r.meta, VK_K_DNS_ANSWER, "74.125.228.46"));
-    assert_true(has(&r.meta, VK_K_DNS_ANSWER, "205.188.157.232"));
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "aol.com");
+    assert_false(vk_test_has(&r.meta, VK_K_DNS_ANSWER, "74.125.228.46"));
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_ANSWER, "205.188.157.232"));
     run_end(&r);
 
     /* The gap swallows the end of google and the start of aol: framing is lost; the
@@ -812,8 +781,8 @@ static void test_tcp_gap(void **state)
     run_bytes(&r, VK_DIR_DST, resp + 100 + n1, n2 - 100);
     assert_int_equal(vk_meta_count(&r.meta, VK_K_DNS_ANSWER), 0);
     run_bytes(&r, VK_DIR_DST, resp, n1);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "google.com");
-    assert_true(has(&r.meta, VK_K_DNS_ANSWER, "74.125.228.46"));
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "google.com");
+    assert_true(vk_test_has(&r.meta, VK_K_DNS_ANSWER, "74.125.228.46"));
     run_end(&r);
 
     /* A gap ending exactly on a boundary keeps framing. */
@@ -822,15 +791,15 @@ static void test_tcp_gap(void **state)
     r.p->gap(r.st, &r.c, VK_DIR_DST, n1 - 10);
     run_bytes(&r, VK_DIR_DST, resp + n1, 5);
     run_bytes(&r, VK_DIR_DST, resp + n1 + 5, n2 - 5);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "aol.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "aol.com");
     run_end(&r);
 
     /* A length below a header loses framing. */
     run_begin(&r, &vk_proto_dns_tcp, 49342, 53);
     run_hex(&r, VK_DIR_DST, "0003414243");
-    assert_set(&r.meta, VK_K_ANOMALY, "dns.bad_length");
+    VK_ASSERT_SET(&r.meta, VK_K_ANOMALY, "dns.bad_length");
     run_bytes(&r, VK_DIR_DST, resp + n1, n2);
-    assert_set(&r.meta, VK_K_DNS_QUERY, "aol.com");
+    VK_ASSERT_SET(&r.meta, VK_K_DNS_QUERY, "aol.com");
     run_end(&r);
 }
 

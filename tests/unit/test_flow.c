@@ -31,15 +31,6 @@ static uint64_t u(const struct vk_meta *m, enum vk_key k)
     return ~0ull;
 }
 
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++)
-        if (m->items[i].key == k && m->items[i].len == strlen(v) &&
-            memcmp(vk_meta_str(m, &m->items[i]), v, m->items[i].len) == 0)
-            return true;
-    return false;
-}
-
 static const uint8_t CLI[4] = {10, 0, 0, 1}, SRV[4] = {10, 0, 0, 2};
 
 /* One TCP segment from the client (dir 0) or server (dir 1). */
@@ -95,7 +86,7 @@ static void out_of_order_request_is_delivered_in_order(void **st)
     assert_int_equal(vk_flow_stats(t)->tcp_retrans, 1);
     vk_flow_flush(t);
     assert_int_equal(nrec, 1);
-    assert_true(has(&recs[0], VK_K_HTTP_HOST, "a.example"));
+    assert_true(vk_test_has(&recs[0], VK_K_HTTP_HOST, "a.example"));
     assert_int_equal(u(&recs[0], VK_K_PAYLOAD_SRC), 35);
     assert_int_equal(u(&recs[0], VK_K_PACKETS_SRC), 5);
     vk_flow_free(t);
@@ -109,7 +100,7 @@ static void conflicting_overlap_is_flagged(void **st)
     seg(t, 1000300, 0, PSH | ACK, 111, 501, "AAAAAAAAAA");
     seg(t, 1000400, 0, PSH | ACK, 115, 501, "BBBBBB"); /* overlaps the buffered bytes, differs */
     vk_flow_flush(t);
-    assert_true(has(&recs[0], VK_K_ANOMALY, "tcp.overlap_conflict"));
+    assert_true(vk_test_has(&recs[0], VK_K_ANOMALY, "tcp.overlap_conflict"));
     assert_int_equal(vk_flow_stats(t)->tcp_overlap_conflicts, 1);
     vk_flow_free(t);
 }
@@ -124,7 +115,7 @@ static void acknowledged_hole_becomes_a_gap(void **st)
     assert_int_equal(vk_flow_stats(t)->tcp_gaps, 1);
     assert_int_equal(vk_flow_stats(t)->tcp_gap_bytes, 100);
     vk_flow_flush(t);
-    assert_true(has(&recs[0], VK_K_ANOMALY, "tcp.gap"));
+    assert_true(vk_test_has(&recs[0], VK_K_ANOMALY, "tcp.gap"));
     assert_int_equal(u(&recs[0], VK_K_PAYLOAD_SRC), 11);
     vk_flow_free(t);
 }

@@ -59,23 +59,12 @@ static bool run(const struct vk_parser *ps, const struct vk_flow_view *f, const 
     return c.done;
 }
 
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key == k && it->len == strlen(v) && !memcmp(vk_meta_str(m, it), v, it->len)) return true;
-    }
-    return false;
-}
-
 static bool has_uint(const struct vk_meta *m, enum vk_key k, uint64_t v)
 {
     for (uint32_t i = 0; i < m->n; i++)
         if (m->items[i].key == k && m->items[i].u == v) return true;
     return false;
 }
-
-#define HAS(m, k, v) assert_true(has(m, k, v))
 
 /* arkime/ftp.pcap frames 4, 6, 8, 9, 10 (client 10.10.30.26:43958, server :21). */
 static const struct step arkime_ftp[] = {
@@ -97,16 +86,16 @@ static void test_arkime_ftp(void **state)
         struct vk_meta m;
         vk_meta_init(&m);
         assert_false(run(&vk_proto_ftp, &f, arkime_ftp, 5, chunks[i], &m));
-        HAS(&m, VK_K_SERVICE, "ftp");
-        HAS(&m, VK_K_FTP_COMMAND, "USER");
-        HAS(&m, VK_K_FTP_COMMAND, "PASS");
+        VK_HAS(&m, VK_K_SERVICE, "ftp");
+        VK_HAS(&m, VK_K_FTP_COMMAND, "USER");
+        VK_HAS(&m, VK_K_FTP_COMMAND, "PASS");
         assert_int_equal(vk_meta_count(&m, VK_K_FTP_COMMAND), 2);
         assert_true(has_uint(&m, VK_K_FTP_REPLY, 220));
         assert_true(has_uint(&m, VK_K_FTP_REPLY, 331));
         assert_true(has_uint(&m, VK_K_FTP_REPLY, 230));
         assert_int_equal(vk_meta_count(&m, VK_K_FTP_REPLY), 3);
-        HAS(&m, VK_K_FTP_BANNER, "Welcome to mirrors.rit.edu.");
-        HAS(&m, VK_K_USER, "anonymous");
+        VK_HAS(&m, VK_K_FTP_BANNER, "Welcome to mirrors.rit.edu.");
+        VK_HAS(&m, VK_K_USER, "anonymous");
         assert_true(has_uint(&m, VK_K_PASSWORD_SEEN, 1));
         assert_false(vk_meta_has(&m, VK_K_ANOMALY));
         assert_int_equal(nexps, 0);
@@ -157,12 +146,12 @@ static void test_passive(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     run(&vk_proto_ftp, &f, passive, sizeof passive / sizeof passive[0], 0, &m);
-    HAS(&m, VK_K_FTP_COMMAND, "PASV");
-    HAS(&m, VK_K_FTP_COMMAND, "RETR");
-    HAS(&m, VK_K_FILE_NAME, "index.html");
+    VK_HAS(&m, VK_K_FTP_COMMAND, "PASV");
+    VK_HAS(&m, VK_K_FTP_COMMAND, "RETR");
+    VK_HAS(&m, VK_K_FILE_NAME, "index.html");
     assert_int_equal(vk_meta_count(&m, VK_K_FILE_NAME), 1);
-    HAS(&m, VK_K_FTP_BANNER, "FTP Sandbox Ready.");
-    HAS(&m, VK_K_USER, "bob");
+    VK_HAS(&m, VK_K_FTP_BANNER, "FTP Sandbox Ready.");
+    VK_HAS(&m, VK_K_USER, "bob");
     /* each 227 announces the port; RETR renews the announcement with the file name */
     static const struct { uint16_t port; const char *name; } want[] = {
         {21001, NULL}, {21008, NULL}, {21008, "index.html"}, {21008, NULL}};
@@ -199,8 +188,8 @@ static void test_active(void **state)
     assert_memory_equal(exps[1].addr, client, 4);
     assert_int_equal(exps[1].port, 44133);
     assert_string_equal(exps[1].filename, "index.html");
-    HAS(&m, VK_K_FILE_NAME, "index.html");
-    HAS(&m, VK_K_FTP_COMMAND, "STOR");
+    VK_HAS(&m, VK_K_FILE_NAME, "index.html");
+    VK_HAS(&m, VK_K_FTP_COMMAND, "STOR");
     vk_meta_free(&m);
 }
 
@@ -229,7 +218,7 @@ static void test_extended(void **state)
     assert_memory_equal(exps[1].addr, cli, 16);
     assert_int_equal(exps[1].port, 49189);
     assert_true(has_uint(&m, VK_K_FTP_REPLY, 229));
-    HAS(&m, VK_K_FTP_COMMAND, "EPRT");
+    VK_HAS(&m, VK_K_FTP_COMMAND, "EPRT");
     assert_false(vk_meta_has(&m, VK_K_ANOMALY));
     vk_meta_free(&m);
 }
@@ -250,8 +239,8 @@ static void test_epsv(void **state)
     run(&vk_proto_ftp, &f, st, 3, 0, &m);
     assert_int_equal(nexps, 1);
     assert_int_equal(exps[0].port, 58612);
-    HAS(&m, VK_K_SERVICE, "ftp"); /* "FTP" in the banner */
-    HAS(&m, VK_K_FTP_BANNER, "ProFTPD 1.3.0a Server (ProFTPD Anonymous Server) [192.168.1.231]");
+    VK_HAS(&m, VK_K_SERVICE, "ftp"); /* "FTP" in the banner */
+    VK_HAS(&m, VK_K_FTP_BANNER, "ProFTPD 1.3.0a Server (ProFTPD Anonymous Server) [192.168.1.231]");
     vk_meta_free(&m);
 }
 
@@ -332,9 +321,9 @@ static void test_ftp_data(void **state)
         struct vk_meta m;
         vk_meta_init(&m);
         run(&vk_proto_ftp_data, &f, st, 1, chunk, &m);
-        HAS(&m, VK_K_SERVICE, "ftp-data");
-        HAS(&m, VK_K_FILE_MD5, "c7d0a1ea4ab73fa3e7cd72fc1eb5b492");
-        HAS(&m, VK_K_FILE_SHA256, "5ef391d886d04116cf84b584ae37ef136f83950ab69b7bfb2a6da7506f7b3a57");
+        VK_HAS(&m, VK_K_SERVICE, "ftp-data");
+        VK_HAS(&m, VK_K_FILE_MD5, "c7d0a1ea4ab73fa3e7cd72fc1eb5b492");
+        VK_HAS(&m, VK_K_FILE_SHA256, "5ef391d886d04116cf84b584ae37ef136f83950ab69b7bfb2a6da7506f7b3a57");
         assert_true(has_uint(&m, VK_K_FILE_SIZE, 39));
         assert_int_equal(vk_meta_count(&m, VK_K_FILE_MD5), 1);
         vk_meta_free(&m);
@@ -359,7 +348,7 @@ static void test_ftp_data_gap(void **state)
     vk_proto_ftp_data.finish(s, &c);
     vk_proto_ftp_data.release(s);
     free(s);
-    HAS(&m, VK_K_ANOMALY, "ftp-data.gap");
+    VK_HAS(&m, VK_K_ANOMALY, "ftp-data.gap");
     assert_false(vk_meta_has(&m, VK_K_FILE_MD5));
     vk_meta_free(&m);
 }

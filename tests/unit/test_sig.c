@@ -14,17 +14,6 @@
 
 /* ---- harness ------------------------------------------------------------------------ */
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] && h[1] && n < cap; h += 2) {
-        unsigned v;
-        assert_int_equal(sscanf(h, "%2x", &v), 1);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 static const struct vk_parser *parser_for(int ipproto)
 {
     return ipproto == 6 ? &vk_proto_sig_tcp : &vk_proto_sig_udp;
@@ -42,7 +31,7 @@ static int probe_hex(int ipproto, uint16_t sport, uint16_t dport, const char *he
 {
     static uint8_t b[2048];
     struct vk_flow_view f = view(ipproto, sport, dport);
-    size_t n = unhex(hex, b, sizeof b);
+    size_t n = vk_test_unhex(hex, b, sizeof b);
     return parser_for(ipproto)->probe(&f, VK_DIR_SRC, b, n);
 }
 
@@ -58,7 +47,7 @@ static bool run_hex(struct vk_meta *m, int ipproto, uint16_t sport, uint16_t dpo
     void *st = calloc(1, p->state_size);
     assert_non_null(st);
     p->init(st, &c);
-    p->data(st, &c, VK_DIR_SRC, b, unhex(hex, b, sizeof b));
+    p->data(st, &c, VK_DIR_SRC, b, vk_test_unhex(hex, b, sizeof b));
     p->finish(st, &c);
     if (p->release) p->release(st);
     free(st);

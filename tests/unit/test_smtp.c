@@ -233,15 +233,6 @@ static int replay(const char *rel, int stream, size_t chunk, struct vk_meta *m)
 
 /* ---- meta checks ------------------------------------------------------------------- */
 
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key == k && it->len == strlen(v) && !memcmp(vk_meta_str(m, it), v, it->len)) return true;
-    }
-    return false;
-}
-
 static bool has_uint(const struct vk_meta *m, enum vk_key k, uint64_t v)
 {
     for (uint32_t i = 0; i < m->n; i++)
@@ -249,24 +240,22 @@ static bool has_uint(const struct vk_meta *m, enum vk_key k, uint64_t v)
     return false;
 }
 
-#define HAS(m, k, v) assert_true(has(m, k, v))
-
 /* ---- tests ------------------------------------------------------------------------- */
 
 /* arkime/smtp-zip.pcap: one mail with a base64 zip attachment (arkime/smtp-zip.test). */
 static void check_zip(struct vk_meta *m)
 {
-    HAS(m, VK_K_SERVICE, "smtp");
-    HAS(m, VK_K_SMTP_HELO, "xxxxxxxxxxxxx.xxx.com");
-    HAS(m, VK_K_EMAIL_SRC, "xxxxx@xxx.net");
-    HAS(m, VK_K_EMAIL_DST, "xxxxxxxxx@xxxxxxx.com");
-    HAS(m, VK_K_EMAIL_SUBJECT, "zip test");
-    HAS(m, VK_K_EMAIL_MESSAGE_ID, "20131217145016.GA29077@xxx.net");
-    HAS(m, VK_K_EMAIL_CONTENT_TYPE, "multipart/mixed; boundary=\"HcAYCG3uE/tztfnV\"");
-    HAS(m, VK_K_FILE_NAME, "a.zip");
-    HAS(m, VK_K_FILE_MD5, "40be8f5100e9beabab293c9d7bacaff0");
-    HAS(m, VK_K_FILE_SHA256, "61479904e443b354d4427a51b990c696f731e341e4c63328e07c1a92658ba591");
-    HAS(m, VK_K_FILE_TYPE, "application/zip");
+    VK_HAS(m, VK_K_SERVICE, "smtp");
+    VK_HAS(m, VK_K_SMTP_HELO, "xxxxxxxxxxxxx.xxx.com");
+    VK_HAS(m, VK_K_EMAIL_SRC, "xxxxx@xxx.net");
+    VK_HAS(m, VK_K_EMAIL_DST, "xxxxxxxxx@xxxxxxx.com");
+    VK_HAS(m, VK_K_EMAIL_SUBJECT, "zip test");
+    VK_HAS(m, VK_K_EMAIL_MESSAGE_ID, "20131217145016.GA29077@xxx.net");
+    VK_HAS(m, VK_K_EMAIL_CONTENT_TYPE, "multipart/mixed; boundary=\"HcAYCG3uE/tztfnV\"");
+    VK_HAS(m, VK_K_FILE_NAME, "a.zip");
+    VK_HAS(m, VK_K_FILE_MD5, "40be8f5100e9beabab293c9d7bacaff0");
+    VK_HAS(m, VK_K_FILE_SHA256, "61479904e443b354d4427a51b990c696f731e341e4c63328e07c1a92658ba591");
+    VK_HAS(m, VK_K_FILE_TYPE, "application/zip");
     assert_int_equal(vk_meta_count(m, VK_K_FILE_MD5), 1);
     assert_int_equal(vk_meta_count(m, VK_K_EMAIL_SUBJECT), 1);
     assert_false(vk_meta_has(m, VK_K_ANOMALY));
@@ -322,9 +311,9 @@ static void test_utf8q_hash(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/arkime/smtp-subject-utf8-q.pcap", 0, 3, &m);
-    HAS(&m, VK_K_FILE_MD5, "5b153a606bea42005e1eedb5ddeabcf0");
-    HAS(&m, VK_K_FILE_SHA256, "8d4b2e39ccf34cff2147c7b6896f4bd5ce0a209d0cd87ca75035b4c8243bf865");
-    HAS(&m, VK_K_ALIAS_HOST, "smtp-02.xxxxxxxxx.com"); /* from a Received header */
+    VK_HAS(&m, VK_K_FILE_MD5, "5b153a606bea42005e1eedb5ddeabcf0");
+    VK_HAS(&m, VK_K_FILE_SHA256, "8d4b2e39ccf34cff2147c7b6896f4bd5ce0a209d0cd87ca75035b4c8243bf865");
+    VK_HAS(&m, VK_K_ALIAS_HOST, "smtp-02.xxxxxxxxx.com"); /* from a Received header */
     vk_meta_free(&m);
 }
 
@@ -336,13 +325,13 @@ static void test_auth_plain(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/arkime/smtp-data-250.pcap", 0, 0, &m);
-    HAS(&m, VK_K_USER, "12345678@aol.com");
+    VK_HAS(&m, VK_K_USER, "12345678@aol.com");
     assert_true(has_uint(&m, VK_K_PASSWORD_SEEN, 1));
-    HAS(&m, VK_K_EMAIL_SRC, "12345678@aol.com");
+    VK_HAS(&m, VK_K_EMAIL_SRC, "12345678@aol.com");
     assert_int_equal(vk_meta_count(&m, VK_K_EMAIL_SRC), 1);
-    HAS(&m, VK_K_EMAIL_DST, "xxxx.xxxxxx@xxxxx.com");
-    HAS(&m, VK_K_SMTP_HELO, "localhost");
-    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "xxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxx@xxxxx.xxxxxxx.xxx");
+    VK_HAS(&m, VK_K_EMAIL_DST, "xxxx.xxxxxx@xxxxx.com");
+    VK_HAS(&m, VK_K_SMTP_HELO, "localhost");
+    VK_HAS(&m, VK_K_EMAIL_MESSAGE_ID, "xxxxxxxxxxxxxxxxxxxxxxxx.xxxxxxxxxxxxx@xxxxx.xxxxxxx.xxx");
     assert_false(vk_meta_has(&m, VK_K_FILE_MD5)); /* a single-part body is no attachment */
     vk_meta_free(&m);
 }
@@ -354,11 +343,11 @@ static void test_bof(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/arkime/smtp-moloch-bof.pcap", 0, 0, &m);
-    HAS(&m, VK_K_EMAIL_SRC, "ibmuser@zpdt.example.com");
-    HAS(&m, VK_K_EMAIL_SRC, "matt@zpdt.example.com");
-    HAS(&m, VK_K_EMAIL_DST, "mattenuttall@example.com");
-    HAS(&m, VK_K_SMTP_HELO, "adcdtest");
-    HAS(&m, VK_K_ANOMALY, "smtp.filename_too_long");
+    VK_HAS(&m, VK_K_EMAIL_SRC, "ibmuser@zpdt.example.com");
+    VK_HAS(&m, VK_K_EMAIL_SRC, "matt@zpdt.example.com");
+    VK_HAS(&m, VK_K_EMAIL_DST, "mattenuttall@example.com");
+    VK_HAS(&m, VK_K_SMTP_HELO, "adcdtest");
+    VK_HAS(&m, VK_K_ANOMALY, "smtp.filename_too_long");
     char name[2048];
     assert_true(vk_meta_get_str(&m, VK_K_FILE_NAME, name, sizeof name));
     assert_int_equal(strlen(name), 1024);
@@ -373,9 +362,9 @@ static void test_nospaces(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/arkime/smtp-nospaces.pcap", 0, 0, &m);
-    HAS(&m, VK_K_SERVICE, "smtp");
-    HAS(&m, VK_K_EMAIL_SRC, "random@example.com");
-    HAS(&m, VK_K_EMAIL_DST, "reciever@example.com");
+    VK_HAS(&m, VK_K_SERVICE, "smtp");
+    VK_HAS(&m, VK_K_EMAIL_SRC, "random@example.com");
+    VK_HAS(&m, VK_K_EMAIL_DST, "reciever@example.com");
     assert_false(vk_meta_has(&m, VK_K_SMTP_HELO));
     vk_meta_free(&m);
 }
@@ -389,14 +378,14 @@ static void test_bdat(void **state)
         struct vk_meta m;
         vk_meta_init(&m);
         replay("pcap/arkime/wireshark-bdat.pcap", 0, chunks[i], &m);
-        HAS(&m, VK_K_SERVICE, "smtp");
-        HAS(&m, VK_K_SMTP_HELO, "testhost.test.ex");
-        HAS(&m, VK_K_EMAIL_SRC, "sender@dom");
+        VK_HAS(&m, VK_K_SERVICE, "smtp");
+        VK_HAS(&m, VK_K_SMTP_HELO, "testhost.test.ex");
+        VK_HAS(&m, VK_K_EMAIL_SRC, "sender@dom");
         assert_int_equal(vk_meta_count(&m, VK_K_EMAIL_SRC), 1); /* MAIL FROM:<> adds nothing */
-        HAS(&m, VK_K_EMAIL_DST, "p@test.ex");
-        HAS(&m, VK_K_EMAIL_SUBJECT, "foo");
-        HAS(&m, VK_K_EMAIL_MESSAGE_ID, "E1bwpfB-0000Be-Tu@testhost.test.ex");
-        HAS(&m, VK_K_ALIAS_HOST, "root");
+        VK_HAS(&m, VK_K_EMAIL_DST, "p@test.ex");
+        VK_HAS(&m, VK_K_EMAIL_SUBJECT, "foo");
+        VK_HAS(&m, VK_K_EMAIL_MESSAGE_ID, "E1bwpfB-0000Be-Tu@testhost.test.ex");
+        VK_HAS(&m, VK_K_ALIAS_HOST, "root");
         assert_false(vk_meta_has(&m, VK_K_ANOMALY));
         vk_meta_free(&m);
     }
@@ -413,13 +402,13 @@ static void test_two_mails(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     assert_int_equal(replay_files(files, streams, 2, 0, &m, NULL), 0);
-    HAS(&m, VK_K_EMAIL_SUBJECT, "zip test");
-    HAS(&m, VK_K_EMAIL_SUBJECT, "4spaces    \xc3\xa5 \xc3\xa9 \xc3\xae \xc3\xb8 \xc3\xbc     5spaces");
+    VK_HAS(&m, VK_K_EMAIL_SUBJECT, "zip test");
+    VK_HAS(&m, VK_K_EMAIL_SUBJECT, "4spaces    \xc3\xa5 \xc3\xa9 \xc3\xae \xc3\xb8 \xc3\xbc     5spaces");
     assert_int_equal(vk_meta_count(&m, VK_K_EMAIL_SUBJECT), 2);
-    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131217145016.GA29077@xxx.net");
-    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131212194457.GA7990@xxx.net");
-    HAS(&m, VK_K_EMAIL_CONTENT_TYPE, "text/plain; charset=us-ascii");
-    HAS(&m, VK_K_FILE_MD5, "40be8f5100e9beabab293c9d7bacaff0");
+    VK_HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131217145016.GA29077@xxx.net");
+    VK_HAS(&m, VK_K_EMAIL_MESSAGE_ID, "20131212194457.GA7990@xxx.net");
+    VK_HAS(&m, VK_K_EMAIL_CONTENT_TYPE, "text/plain; charset=us-ascii");
+    VK_HAS(&m, VK_K_FILE_MD5, "40be8f5100e9beabab293c9d7bacaff0");
     assert_int_equal(vk_meta_count(&m, VK_K_FILE_MD5), 1);
     assert_false(vk_meta_has(&m, VK_K_ANOMALY));
     vk_meta_free(&m);
@@ -437,9 +426,9 @@ static void test_names_in_sequence(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay_files(files, streams, 2, 0, &m, NULL);
-    HAS(&m, VK_K_FILE_NAME, "words.txt");
-    HAS(&m, VK_K_FILE_NAME, "related.patch");
-    HAS(&m, VK_K_FILE_NAME, "a.zip");
+    VK_HAS(&m, VK_K_FILE_NAME, "words.txt");
+    VK_HAS(&m, VK_K_FILE_NAME, "related.patch");
+    VK_HAS(&m, VK_K_FILE_NAME, "a.zip");
     assert_int_equal(vk_meta_count(&m, VK_K_FILE_NAME), 3);
     vk_meta_free(&m);
 }
@@ -455,7 +444,7 @@ static void test_starttls(void **state)
     assert_int_equal(replay_ex("pcap/arkime/smtp-starttls.pcap", 0, 0, &m, &restarts), 2);
     assert_int_equal(restarts, 0);
     assert_true(has_uint(&m, VK_K_SMTP_STARTTLS, 1));
-    HAS(&m, VK_K_SMTP_HELO, "xxxxxxxxxxxxx.xxx.com");
+    VK_HAS(&m, VK_K_SMTP_HELO, "xxxxxxxxxxxxx.xxx.com");
     assert_false(vk_meta_has(&m, VK_K_EMAIL_SRC));
     assert_false(vk_meta_has(&m, VK_K_ANOMALY));
     vk_meta_free(&m);
@@ -473,23 +462,23 @@ static void test_decrypted(void **state)
     assert_int_equal(replay_ex("pcap/arkime/smtp-decrypted.pcap", 0, 0, &m, &restarts), 0);
     assert_int_equal(restarts, 1);
     assert_true(has_uint(&m, VK_K_SMTP_STARTTLS, 1));
-    HAS(&m, VK_K_SMTP_HELO, "transit-mta");
-    HAS(&m, VK_K_EMAIL_SUBJECT, "Ho ho ho");
-    HAS(&m, VK_K_EMAIL_SRC, "papanoel@intradef.gouv.fr");
-    HAS(&m, VK_K_EMAIL_DST, "aponcelet@shewa.intradef.gouv.fr");
-    HAS(&m, VK_K_EMAIL_MESSAGE_ID, "964329.815327318-sendEmail@intra-mx2");
-    HAS(&m, VK_K_FILE_NAME, "IMG_20201225_085941.jpeg");
-    HAS(&m, VK_K_FILE_MD5, "0ff797a4cdf481026ffb5c1c216e8dc2");
-    HAS(&m, VK_K_FILE_SHA256, "1fd56beabe526dfcd7b1b1cf138f028221d425e71d46d4c5086b5a1f934477a4");
-    HAS(&m, VK_K_FILE_TYPE, "image/jpeg");
+    VK_HAS(&m, VK_K_SMTP_HELO, "transit-mta");
+    VK_HAS(&m, VK_K_EMAIL_SUBJECT, "Ho ho ho");
+    VK_HAS(&m, VK_K_EMAIL_SRC, "papanoel@intradef.gouv.fr");
+    VK_HAS(&m, VK_K_EMAIL_DST, "aponcelet@shewa.intradef.gouv.fr");
+    VK_HAS(&m, VK_K_EMAIL_MESSAGE_ID, "964329.815327318-sendEmail@intra-mx2");
+    VK_HAS(&m, VK_K_FILE_NAME, "IMG_20201225_085941.jpeg");
+    VK_HAS(&m, VK_K_FILE_MD5, "0ff797a4cdf481026ffb5c1c216e8dc2");
+    VK_HAS(&m, VK_K_FILE_SHA256, "1fd56beabe526dfcd7b1b1cf138f028221d425e71d46d4c5086b5a1f934477a4");
+    VK_HAS(&m, VK_K_FILE_TYPE, "image/jpeg");
     vk_meta_free(&m);
 
     vk_meta_init(&m);
     replay("pcap/arkime/smtp-decrypted.pcap", 2, 0, &m);
-    HAS(&m, VK_K_EMAIL_SUBJECT, "test avec pj");
-    HAS(&m, VK_K_FILE_NAME, "test.txt");
-    HAS(&m, VK_K_FILE_MD5, "a30de9a413156ac5268036f7748bf782");
-    HAS(&m, VK_K_FILE_SHA256, "d4584320dd20fc7cb5313340908236bd1df86860440dc21626f30a1964e4e245");
+    VK_HAS(&m, VK_K_EMAIL_SUBJECT, "test avec pj");
+    VK_HAS(&m, VK_K_FILE_NAME, "test.txt");
+    VK_HAS(&m, VK_K_FILE_MD5, "a30de9a413156ac5268036f7748bf782");
+    VK_HAS(&m, VK_K_FILE_SHA256, "d4584320dd20fc7cb5313340908236bd1df86860440dc21626f30a1964e4e245");
     vk_meta_free(&m);
 }
 
@@ -503,10 +492,10 @@ static void test_quoted_printable(void **state)
         struct vk_meta m;
         vk_meta_init(&m);
         replay("pcap/suricata-verify/mime/mime-quoted-printable/input.pcap", 0, chunks[i], &m);
-        HAS(&m, VK_K_FILE_NAME, "related.patch");
-        HAS(&m, VK_K_FILE_SHA256, "359641873610597882317aee0f72104ed54fe8aa82d6fa323a5418e4529bd3b9");
+        VK_HAS(&m, VK_K_FILE_NAME, "related.patch");
+        VK_HAS(&m, VK_K_FILE_SHA256, "359641873610597882317aee0f72104ed54fe8aa82d6fa323a5418e4529bd3b9");
         assert_true(has_uint(&m, VK_K_FILE_SIZE, 34224));
-        HAS(&m, VK_K_USER, "galunt"); /* AUTH LOGIN */
+        VK_HAS(&m, VK_K_USER, "galunt"); /* AUTH LOGIN */
         vk_meta_free(&m);
     }
 }
@@ -519,11 +508,11 @@ static void test_rfc2231_name(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/suricata-verify/bug-6207-2/input.pcap", 0, 0, &m);
-    HAS(&m, VK_K_FILE_NAME,
+    VK_HAS(&m, VK_K_FILE_NAME,
         "smtptest-2021-02-25T13-54-22Z-aefb2fc1308d62f4b6c74769f69b13ddf80e995fd98ae442f3be499ea928c67f..zip");
-    HAS(&m, VK_K_FILE_SHA256, "73475cb40a568e8da8a045ced110137e159f890ac4da883b6b17dc651b3a8049");
+    VK_HAS(&m, VK_K_FILE_SHA256, "73475cb40a568e8da8a045ced110137e159f890ac4da883b6b17dc651b3a8049");
     assert_true(has_uint(&m, VK_K_FILE_SIZE, 2));
-    HAS(&m, VK_K_SMTP_HELO, "smtp.intra");
+    VK_HAS(&m, VK_K_SMTP_HELO, "smtp.intra");
     vk_meta_free(&m);
 }
 
@@ -535,8 +524,8 @@ static void test_long_line(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/suricata-verify/smtp-long-DATA-line/input.pcap", 0, 0, &m);
-    HAS(&m, VK_K_FILE_NAME, "winmail.dat");
-    HAS(&m, VK_K_FILE_SHA256, "c14d632ab473fb815381a33bc29103fe34a2bea0e3451a9eae8c6dc0bee2f3eb");
+    VK_HAS(&m, VK_K_FILE_NAME, "winmail.dat");
+    VK_HAS(&m, VK_K_FILE_SHA256, "c14d632ab473fb815381a33bc29103fe34a2bea0e3451a9eae8c6dc0bee2f3eb");
     assert_true(has_uint(&m, VK_K_FILE_SIZE, 10451));
     vk_meta_free(&m);
 }
@@ -549,9 +538,9 @@ static void test_truncated_attachment(void **state)
     struct vk_meta m;
     vk_meta_init(&m);
     replay("pcap/ndpi/emotet.pcap", 0, 0, &m);
-    HAS(&m, VK_K_FILE_NAME, "documentaci\xc3\xb3n_455.xlsm");
+    VK_HAS(&m, VK_K_FILE_NAME, "documentaci\xc3\xb3n_455.xlsm");
     assert_false(vk_meta_has(&m, VK_K_FILE_MD5));
-    HAS(&m, VK_K_USER, "raulparedes@wanadoo.fr");
+    VK_HAS(&m, VK_K_USER, "raulparedes@wanadoo.fr");
     vk_meta_free(&m);
 }
 

@@ -162,17 +162,6 @@ static const struct hexstep sshd[] = {
      "000000000000000000d9ca62fb6a213594fd6063c1069796"},
 };
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = 0;
-    for (; h[0] && h[1] && n < cap; h += 2) {
-        unsigned v;
-        sscanf(h, "%2x", &v);
-        out[n++] = (uint8_t)v;
-    }
-    return n;
-}
-
 /* Feed the steps, each cut into pieces of `chunk` bytes (0: whole). Returns c.done and
  * the index of the step during which the parser said it was done (*done_at). */
 static bool run(const struct hexstep *st, size_t nst, size_t chunk, struct vk_meta *m, size_t *done_at)
@@ -184,7 +173,7 @@ static bool run(const struct hexstep *st, size_t nst, size_t chunk, struct vk_me
     vk_proto_ssh.init(s, &c);
     *done_at = nst;
     for (size_t i = 0; i < nst && !c.done; i++) {
-        size_t n = unhex(st[i].hex, buf, sizeof buf);
+        size_t n = vk_test_unhex(st[i].hex, buf, sizeof buf);
         const uint8_t *p = buf;
         while (n && !c.done) {
             size_t k = chunk && chunk < n ? chunk : n;
@@ -200,17 +189,6 @@ static bool run(const struct hexstep *st, size_t nst, size_t chunk, struct vk_me
     return c.done;
 }
 
-static bool has(const struct vk_meta *m, enum vk_key k, const char *v)
-{
-    for (uint32_t i = 0; i < m->n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key == k && it->len == strlen(v) && !memcmp(vk_meta_str(m, it), v, it->len)) return true;
-    }
-    return false;
-}
-
-#define HAS(m, k, v) assert_true(has(m, k, v))
-
 static void test_arkime_ssh2(void **state)
 {
     (void)state;
@@ -221,12 +199,12 @@ static void test_arkime_ssh2(void **state)
         vk_meta_init(&m);
         assert_true(run(ssh2, sizeof ssh2 / sizeof ssh2[0], chunks[i], &m, &at));
         assert_int_equal(at, 8); /* the client's NEWKEYS, frame 15: both sides are done */
-        HAS(&m, VK_K_SERVICE, "ssh");
-        HAS(&m, VK_K_SSH_VERSION, "ssh-1.99-openssh_3.9p1");
-        HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-openssh_5.3");
+        VK_HAS(&m, VK_K_SERVICE, "ssh");
+        VK_HAS(&m, VK_K_SSH_VERSION, "ssh-1.99-openssh_3.9p1");
+        VK_HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-openssh_5.3");
         assert_int_equal(vk_meta_count(&m, VK_K_SSH_VERSION), 2);
-        HAS(&m, VK_K_SSH_HASSH, "21b457a327ce7a2d4fce5ef2c42400bd");
-        HAS(&m, VK_K_SSH_HASSH_SERVER, "f430cd6761697a6a658ee1d45ed22e49");
+        VK_HAS(&m, VK_K_SSH_HASSH, "21b457a327ce7a2d4fce5ef2c42400bd");
+        VK_HAS(&m, VK_K_SSH_HASSH_SERVER, "f430cd6761697a6a658ee1d45ed22e49");
         assert_int_equal(vk_meta_count(&m, VK_K_SSH_HASSH), 1);
         assert_false(vk_meta_has(&m, VK_K_ANOMALY));
         vk_meta_free(&m);
@@ -240,10 +218,10 @@ static void test_ndpi_sshd(void **state)
     size_t at;
     vk_meta_init(&m);
     assert_false(run(sshd, sizeof sshd / sizeof sshd[0], 7, &m, &at));
-    HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-openssh_8.2p1 ubuntu-4ubuntu0.11");
-    HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-apache-sshd-2.5.0");
-    HAS(&m, VK_K_SSH_HASSH, "c11b200866cf918393e62ea25d851d90");
-    HAS(&m, VK_K_SSH_HASSH_SERVER, "ca6dd86b2d9a44e4a3f1a55c53e6b0fa");
+    VK_HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-openssh_8.2p1 ubuntu-4ubuntu0.11");
+    VK_HAS(&m, VK_K_SSH_VERSION, "ssh-2.0-apache-sshd-2.5.0");
+    VK_HAS(&m, VK_K_SSH_HASSH, "c11b200866cf918393e62ea25d851d90");
+    VK_HAS(&m, VK_K_SSH_HASSH_SERVER, "ca6dd86b2d9a44e4a3f1a55c53e6b0fa");
     vk_meta_free(&m);
 }
 
@@ -262,7 +240,7 @@ static void test_ssh1(void **state)
     vk_meta_init(&m);
     assert_true(run(st, 3, 0, &m, &at));
     assert_int_equal(at, 1);
-    HAS(&m, VK_K_SSH_VERSION, "ssh-1.5-1.2.26");
+    VK_HAS(&m, VK_K_SSH_VERSION, "ssh-1.5-1.2.26");
     assert_int_equal(vk_meta_count(&m, VK_K_SSH_VERSION), 1);
     assert_false(vk_meta_has(&m, VK_K_SSH_HASSH));
     vk_meta_free(&m);
@@ -284,8 +262,8 @@ static void test_ssh1_fallback(void **state)
     vk_meta_init(&m);
     assert_true(run(st, 3, 0, &m, &at));
     assert_int_equal(at, 1);
-    HAS(&m, VK_K_SSH_VERSION, "ssh-1.99-openssh_6.6.1p1 ubuntu-2ubuntu2");
-    HAS(&m, VK_K_SSH_VERSION, "ssh-1.5-openssh_5.3");
+    VK_HAS(&m, VK_K_SSH_VERSION, "ssh-1.99-openssh_6.6.1p1 ubuntu-2ubuntu2");
+    VK_HAS(&m, VK_K_SSH_VERSION, "ssh-1.5-openssh_5.3");
     assert_false(vk_meta_has(&m, VK_K_ANOMALY));
     vk_meta_free(&m);
 }
@@ -303,7 +281,7 @@ static void test_bad_length(void **state)
     size_t at;
     vk_meta_init(&m);
     run(st, 2, 0, &m, &at);
-    HAS(&m, VK_K_ANOMALY, "ssh.bad_packet_length");
+    VK_HAS(&m, VK_K_ANOMALY, "ssh.bad_packet_length");
     assert_false(vk_meta_has(&m, VK_K_SSH_HASSH_SERVER));
     vk_meta_free(&m);
 }
@@ -313,7 +291,7 @@ static void test_probe(void **state)
     (void)state;
     uint8_t b[64];
     struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {40008, 8080}};
-    size_t n = unhex(ssh2[0].hex, b, sizeof b);
+    size_t n = vk_test_unhex(ssh2[0].hex, b, sizeof b);
     assert_int_equal(vk_proto_ssh.probe(&f, VK_DIR_DST, b, n), 3);
     static const uint8_t http[] = "GET / HTTP/1.1\r\n";
     assert_int_equal(vk_proto_ssh.probe(&f, VK_DIR_SRC, http, sizeof http - 1), 0);

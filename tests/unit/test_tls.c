@@ -165,18 +165,6 @@ static const char quic_client_hello[] =
 
 /* ---- helpers ------------------------------------------------------------------------ */
 
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-    size_t n = strlen(h) / 2;
-    assert_true(n <= cap);
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(h + 2 * i, "%2x", &v);
-        out[i] = (uint8_t)v;
-    }
-    return n;
-}
-
 /* Does key k hold exactly the string v? */
 static bool has_str(const struct vk_meta *m, enum vk_key k, const char *v)
 {
@@ -234,7 +222,7 @@ static void t_open(struct t_tls *t)
 static void t_feed(struct t_tls *t, int dir, const char *hex, size_t chunk)
 {
     static uint8_t buf[65536];
-    size_t n = unhex(hex, buf, sizeof buf);
+    size_t n = vk_test_unhex(hex, buf, sizeof buf);
     for (size_t off = 0; off < n;) {
         size_t k = chunk && chunk < n - off ? chunk : n - off;
         vk_proto_tls.data(t->st, &t->ctx, dir, buf + off, k);
@@ -425,7 +413,7 @@ static void test_alpn_h2_stream(void **state)
 static void test_quic_handshake(void **state)
 {
     uint8_t buf[2048];
-    size_t n = unhex(quic_client_hello, buf, sizeof buf);
+    size_t n = vk_test_unhex(quic_client_hello, buf, sizeof buf);
     struct vk_meta m;
     vk_meta_init(&m);
     assert_int_equal(vk_tls_handshake(&m, buf, n, true, true), 0);
@@ -692,7 +680,7 @@ static void test_proxy_protocol(void **state)
     for (const char *q = line; *q; q++) k += (size_t)sprintf(buf + k, "%02x", (unsigned char)*q);
     strcpy(buf + k, tls13_client_hello);
     uint8_t raw[700];
-    size_t n = unhex(buf, raw, sizeof raw);
+    size_t n = vk_test_unhex(buf, raw, sizeof raw);
     struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {50000, 8080}};
     assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, raw, n), 3);
     struct t_tls t;
@@ -774,10 +762,10 @@ static void test_handshake_cap(void **state)
 static void test_probe(void **state)
 {
     uint8_t buf[600];
-    size_t n = unhex(tls13_client_hello, buf, sizeof buf);
+    size_t n = vk_test_unhex(tls13_client_hello, buf, sizeof buf);
     struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {50000, 8080}};
     assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, buf, n), 3);
-    n = unhex(pppoe_sslv2_hello, buf, sizeof buf);
+    n = vk_test_unhex(pppoe_sslv2_hello, buf, sizeof buf);
     assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, buf, n), 2);
     assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, (const uint8_t *)"GET / HTTP/1.1\r\n", 16), 0);
     f.port[1] = 443;
