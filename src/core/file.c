@@ -1,41 +1,91 @@
 /* file.c — hashing and typing of files carried in sessions (HTTP bodies, attachments,
  * FTP data). MD5 and SHA-256 via OpenSSL's EVP, MIME type via libmagic on the first
  * VK_FILE_HEAD bytes. libmagic handles are not thread-safe: one per thread, loaded on
- * first use and kept for the thread's life. */
+ * first use and kept for the thread's life, with a memo of its answers. */
 #include <magic.h>
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include "vk_core.h"
 
-static _Thread_local magic_t tl_magic;
-static _Thread_local bool tl_magic_failed;
+/* Per-thread libmagic state. magic_buffer costs about 0.2 ms whatever the buffer size
+ * (it walks the whole magic database), and traffic repeats the same files (scripts,
+ * images, error pages) endlessly, so answers are memoised by a 128-bit hash of exactly the
+ * bytes libmagic would see: the same bytes always get libmagic's own answer. The memo is
+ * direct-mapped (MEMO_SLOTS entries); MIME names are interned, at most MAX_NAMES. */
+#define MEMO_SLOTS 4096
+#define MAX_NAMES 512
+
+struct magic_tl {
+    magic_t m;
+    struct {
+        XXH128_hash_t key;
+        const char *mime;
+    } memo[MEMO_SLOTS];
+    char *names[MAX_NAMES];
+    int nnames;
+};
+
+static _Thread_local struct magic_tl *tl;
+static _Thread_local bool tl_failed;
 static pthread_key_t magic_key;
 static pthread_once_t magic_once = PTHREAD_ONCE_INIT;
 
-/* A worker thread's libmagic handle is closed when the thread exits. */
-static void magic_release(void *h) { magic_close(h); }
+/* A thread's libmagic handle and memo are released when the thread exits. */
+static void magic_release(void *arg)
+{
+    struct magic_tl *t = arg;
+    magic_close(t->m);
+    for (int i = 0; i < t->nnames; i++) free(t->names[i]);
+    free(t);
+}
 static void magic_key_init(void) { pthread_key_create(&magic_key, magic_release); }
+
+static struct magic_tl *magic_state(void)
+{
+    if (tl || tl_failed) return tl;
+    pthread_once(&magic_once, magic_key_init);
+    struct magic_tl *t = calloc(1, sizeof *t);
+    if (t) t->m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
+    if (!t || !t->m || magic_load(t->m, NULL) != 0) {
+        if (t && t->m) magic_close(t->m);
+        free(t);
+        tl_failed = true;
+        return NULL;
+    }
+    pthread_setspecific(magic_key, t);
+    return tl = t;
+}
+
+/* The interned copy of a MIME name, or NULL when the table is full. */
+static const char *intern(struct magic_tl *t, const char *name)
+{
+    for (int i = 0; i < t->nnames; i++)
+        if (strcmp(t->names[i], name) == 0) return t->names[i];
+    if (t->nnames == MAX_NAMES) return NULL;
+    char *c = strdup(name);
+    if (c) t->names[t->nnames++] = c;
+    return c;
+}
 
 const char *vk_magic_mime(const void *p, size_t n)
 {
-    if (!tl_magic && !tl_magic_failed) {
-        pthread_once(&magic_once, magic_key_init);
-        tl_magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
-        if (!tl_magic || magic_load(tl_magic, NULL) != 0) {
-            if (tl_magic) magic_close(tl_magic);
-            tl_magic = NULL;
-            tl_magic_failed = true;
-        } else {
-            pthread_setspecific(magic_key, tl_magic);
-        }
-    }
-    if (!tl_magic || n == 0) return NULL;
-    const char *m = magic_buffer(tl_magic, p, n);
+    struct magic_tl *t = magic_state();
+    if (!t || n == 0) return NULL;
+    XXH128_hash_t h = XXH3_128bits(p, n);
+    unsigned slot = (unsigned)(h.low64 % MEMO_SLOTS);
+    if (t->memo[slot].mime && XXH128_isEqual(t->memo[slot].key, h)) return t->memo[slot].mime;
+    const char *m = magic_buffer(t->m, p, n);
+    if (!m) return NULL;
     /* Older libmagic names, which Arkime (and most analysts' filters) use. */
-    if (m && strcmp(m, "application/gzip") == 0) return "application/x-gzip";
-    return m;
+    if (strcmp(m, "application/gzip") == 0) m = "application/x-gzip";
+    const char *keep = intern(t, m);
+    if (!keep) return m;
+    t->memo[slot].key = h;
+    t->memo[slot].mime = keep;
+    return keep;
 }
 
 int vk_file_begin(struct vk_file *f)
