@@ -114,15 +114,25 @@ bool vk_reply_line(const uint8_t *l, size_t n)
            (n == 3 || l[3] == ' ' || l[3] == '-');
 }
 
-static int b64val(int c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-}
+/* Value of each byte in the base64 alphabet (standard and URL-safe), -1 outside it. */
+static const int8_t b64tab[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, 62, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, 63,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap)
 {
@@ -133,7 +143,7 @@ size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap)
         int c = (unsigned char)in[i];
         if (c == '=') break;
         if (isspace(c)) continue;
-        int v = b64val(c);
+        int v = b64tab[c];
         if (v < 0) break;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
@@ -143,6 +153,30 @@ size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap)
             out[o++] = (uint8_t)(acc >> bits);
         }
     }
+    return o;
+}
+
+size_t vk_b64_feed(struct vk_b64 *st, const uint8_t *in, size_t n, uint8_t *out)
+{
+    size_t o = 0;
+    uint32_t acc = st->acc;
+    unsigned bits = st->bits;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64tab[in[i]];
+        if (v < 0) {
+            if (in[i] == '=') acc = bits = 0; /* padding ends a quantum */
+            continue;
+        }
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[o++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    st->acc = acc;
+    st->bits = (uint8_t)bits;
     return o;
 }
 

@@ -214,6 +214,13 @@ bool vk_reply_line(const uint8_t *l, size_t n);
 /* ---- small codecs ------------------------------------------------------------------ */
 /* Decode base64 (whitespace skipped, stops at '=' or junk). Returns bytes written. */
 size_t vk_base64_decode(const char *in, size_t n, uint8_t *out, size_t outcap);
+/* Streaming base64 for bodies (MIME parts): bytes outside the alphabet (line breaks,
+ * junk) are skipped, '=' ends a quantum. out needs n * 3 / 4 + 1 bytes. Table-driven, O(n). */
+struct vk_b64 {
+    uint32_t acc;
+    uint8_t bits;
+};
+size_t vk_b64_feed(struct vk_b64 *st, const uint8_t *in, size_t n, uint8_t *out);
 void vk_hex(const uint8_t *in, size_t n, char *out); /* out: 2n+1 bytes, lower-case */
 /* Format an IP (4 or 16 bytes) as text; IPv6 per RFC 5952. out >= 46 bytes. */
 void vk_ip_str(int family, const uint8_t *addr, char *out);

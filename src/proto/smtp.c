@@ -81,8 +81,7 @@ struct smtp_state {
     struct smtp_part part;
 
     /* body decoding of the current part */
-    uint32_t b64_acc;
-    uint8_t b64_bits;
+    struct vk_b64 b64;
     uint8_t nl_pending;    /* line break owed to a raw / QP body: 0, 1 = LF, 2 = CRLF */
     struct vk_file file;
 };
@@ -526,8 +525,7 @@ static void part_reset(struct smtp_state *s)
     s->part.bound_len = 0;
     s->part.name_len = 0;
     s->part.name[0] = 0;
-    s->b64_acc = 0;
-    s->b64_bits = 0;
+    s->b64 = (struct vk_b64){0, 0};
     s->nl_pending = 0;
 }
 
@@ -555,8 +553,7 @@ static void part_end(struct smtp_state *s, struct vk_pctx *c, bool complete)
 static void part_begin_body(struct smtp_state *s, struct vk_pctx *c, bool top)
 {
     bool want = s->part.name_len || s->part.attach || (!top && s->part.enc == ENC_B64);
-    s->b64_acc = 0;
-    s->b64_bits = 0;
+    s->b64 = (struct vk_b64){0, 0};
     s->nl_pending = 0;
     if (want && !s->file.open && vk_file_begin(&s->file) != 0)
         vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "smtp.file_alloc");
@@ -717,31 +714,12 @@ static void body_piece(struct smtp_state *s, const uint8_t *l, size_t n, int ter
     size_t o = 0;
     if (!s->file.open) return;
     if (s->part.enc == ENC_B64) {
-        for (size_t i = 0; i < n; i++) {
-            int v;
-            uint8_t ch = l[i];
-            if (ch >= 'A' && ch <= 'Z') v = ch - 'A';
-            else if (ch >= 'a' && ch <= 'z') v = ch - 'a' + 26;
-            else if (ch >= '0' && ch <= '9') v = ch - '0' + 52;
-            else if (ch == '+') v = 62;
-            else if (ch == '/') v = 63;
-            else {
-                if (ch == '=') s->b64_acc = s->b64_bits = 0; /* padding ends a quantum */
-                continue;
-            }
-            s->b64_acc = s->b64_acc << 6 | (uint32_t)v;
-            s->b64_bits += 6;
-            if (s->b64_bits >= 8) {
-                if (o == sizeof out) { /* never with pieces of SMTP_BODY_CHUNK; still safe */
-                    part_emit(s, out, o);
-                    o = 0;
-                }
-                s->b64_bits -= 8;
-                out[o++] = (uint8_t)(s->b64_acc >> s->b64_bits);
-                s->b64_acc &= (1u << s->b64_bits) - 1;
-            }
+        while (n) { /* pieces are at most SMTP_BODY_CHUNK; decode in output-sized steps */
+            size_t k = n < sizeof out * 4 / 3 - 4 ? n : sizeof out * 4 / 3 - 4;
+            part_emit(s, out, vk_b64_feed(&s->b64, l, k, out));
+            l += k;
+            n -= k;
         }
-        part_emit(s, out, o);
         return;
     }
     if (start && s->nl_pending) {
