@@ -26,7 +26,9 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 
 #include "vk_proto.h"
 
@@ -919,24 +921,20 @@ static void add_alt_names(struct vk_meta *m, X509 *x)
 }
 
 /* One DER certificate. OpenSSL allocates the X509 (per certificate, never per packet). */
-static void one_cert(struct vk_meta *m, struct vk_cur der)
+/* Certificate facts from one DER certificate into m (no memo). */
+static void cert_facts(struct vk_meta *m, struct vk_cur der, const unsigned char sha1[20])
 {
     const unsigned char *q = der.p;
-    long n = (long)vk_cur_left(&der);
-    X509 *x = d2i_X509(NULL, &q, n);
+    X509 *x = d2i_X509(NULL, &q, (long)vk_cur_left(&der));
     if (!x) {
         ERR_clear_error();
         anomaly(m, "tls.bad_cert");
         return;
     }
-    unsigned char sha1[20];
-    unsigned int sl = 0;
-    if (EVP_Digest(der.p, (size_t)n, sha1, &sl, EVP_sha1(), NULL) && sl == sizeof sha1) {
-        char fp[3 * sizeof sha1];
-        for (unsigned i = 0; i < sizeof sha1; i++)
-            snprintf(fp + 3 * i, 4, "%02x%s", sha1[i], i + 1 < sizeof sha1 ? ":" : "");
-        vk_meta_add_str(m, VK_K_TLS_CERT_SHA1, fp, sizeof fp - 1);
-    }
+    char fp[60];
+    for (unsigned i = 0; i < 20; i++)
+        snprintf(fp + 3 * i, 4, "%02x%s", sha1[i], i + 1 < 20 ? ":" : "");
+    vk_meta_add_str(m, VK_K_TLS_CERT_SHA1, fp, 59);
     add_cn(m, VK_K_TLS_CERT_SUBJECT, X509_get_subject_name(x));
     add_cn(m, VK_K_TLS_CERT_ISSUER, X509_get_issuer_name(x));
     add_serial(m, X509_get0_serialNumber(x));
@@ -945,6 +943,57 @@ static void one_cert(struct vk_meta *m, struct vk_cur der)
     add_alt_names(m, x);
     X509_free(x);
     ERR_clear_error();
+}
+
+/* Servers send the same certificates to every client, and d2i_X509 is costly (it decodes
+ * the public key too), so the facts of a certificate are memoised per thread by its SHA-1:
+ * the same DER bytes always give the same facts. Direct-mapped, CERT_MEMO slots; each
+ * holds a small meta list, released when the thread exits. */
+#define CERT_MEMO 256
+
+struct cert_memo {
+    struct {
+        unsigned char sha1[20];
+        bool used;
+        struct vk_meta facts;
+    } slot[CERT_MEMO];
+};
+
+static _Thread_local struct cert_memo *tl_certs;
+static pthread_key_t certs_key;
+static pthread_once_t certs_once = PTHREAD_ONCE_INIT;
+
+static void certs_release(void *arg)
+{
+    struct cert_memo *cm = arg;
+    for (int i = 0; i < CERT_MEMO; i++) vk_meta_free(&cm->slot[i].facts);
+    free(cm);
+}
+static void certs_key_init(void) { pthread_key_create(&certs_key, certs_release); }
+
+/* O(certificate) on a miss, O(facts) on a hit; allocates only on a miss. */
+static void one_cert(struct vk_meta *m, struct vk_cur der)
+{
+    unsigned char sha1[20];
+    SHA1(der.p, vk_cur_left(&der), sha1);
+    if (!tl_certs) {
+        pthread_once(&certs_once, certs_key_init);
+        tl_certs = calloc(1, sizeof *tl_certs);
+        if (tl_certs) pthread_setspecific(certs_key, tl_certs);
+    }
+    if (!tl_certs) {
+        cert_facts(m, der, sha1);
+        return;
+    }
+    unsigned i = ((unsigned)sha1[0] << 8 | sha1[1]) % CERT_MEMO;
+    if (!tl_certs->slot[i].used || memcmp(tl_certs->slot[i].sha1, sha1, 20) != 0) {
+        struct vk_meta *f = &tl_certs->slot[i].facts;
+        vk_meta_reset(f);
+        cert_facts(f, der, sha1);
+        memcpy(tl_certs->slot[i].sha1, sha1, 20);
+        tl_certs->slot[i].used = true;
+    }
+    vk_meta_merge(m, &tl_certs->slot[i].facts);
 }
 
 /* Certificate body: TLS <= 1.2 is a u24 list of u24-prefixed certs; TLS 1.3 (seen only
