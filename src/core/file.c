@@ -88,13 +88,24 @@ const char *vk_magic_mime(const void *p, size_t n)
     return keep;
 }
 
+/* Digests fetched once: EVP_md5() as an argument makes OpenSSL 3 look the algorithm up
+ * under a lock at every init. */
+static EVP_MD *md_md5, *md_sha256;
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_fetch(void)
+{
+    md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
 int vk_file_begin(struct vk_file *f)
 {
+    pthread_once(&md_once, md_fetch);
     memset(f, 0, sizeof *f);
     f->md5 = EVP_MD_CTX_new();
     f->sha256 = EVP_MD_CTX_new();
-    if (!f->md5 || !f->sha256 || !EVP_DigestInit_ex(f->md5, EVP_md5(), NULL) ||
-        !EVP_DigestInit_ex(f->sha256, EVP_sha256(), NULL)) {
+    if (!f->md5 || !f->sha256 || !md_md5 || !md_sha256 ||
+        !EVP_DigestInit_ex(f->md5, md_md5, NULL) || !EVP_DigestInit_ex(f->sha256, md_sha256, NULL)) {
         vk_file_abort(f);
         return VK_ENOMEM;
     }

@@ -200,6 +200,35 @@ bool vk_meta_get_str(const struct vk_meta *m, enum vk_key k, char *buf, size_t b
     return false;
 }
 
+int vk_meta_append(struct vk_meta *dst, const struct vk_meta *src)
+{
+    if (dst->arena_len + src->arena_len > dst->arena_cap) {
+        uint32_t nc = dst->arena_cap ? dst->arena_cap : 1024;
+        while (nc < dst->arena_len + src->arena_len) nc *= 2;
+        char *na = realloc(dst->arena, nc);
+        if (!na) return VK_ENOMEM;
+        dst->arena = na;
+        dst->arena_cap = nc;
+    }
+    if (dst->n + src->n > dst->cap) {
+        uint32_t nc = dst->cap ? dst->cap : 32;
+        while (nc < dst->n + src->n) nc *= 2;
+        struct vk_meta_item *ni = realloc(dst->items, nc * sizeof *ni);
+        if (!ni) return VK_ENOMEM;
+        dst->items = ni;
+        dst->cap = nc;
+    }
+    if (src->arena_len) memcpy(dst->arena + dst->arena_len, src->arena, src->arena_len);
+    for (uint32_t i = 0; i < src->n; i++) {
+        dst->items[dst->n + i] = src->items[i];
+        dst->items[dst->n + i].off += dst->arena_len;
+    }
+    dst->n += src->n;
+    dst->arena_len += src->arena_len;
+    dst->dropped += src->dropped;
+    return 0;
+}
+
 void vk_meta_merge(struct vk_meta *dst, const struct vk_meta *src)
 {
     for (uint32_t i = 0; i < src->n; i++) {

@@ -173,8 +173,11 @@ static inline const char *vk_meta_str(const struct vk_meta *m, const struct vk_m
 }
 /* First string value of a key as a NUL-terminated copy into buf; false if absent. */
 bool vk_meta_get_str(const struct vk_meta *m, enum vk_key k, char *buf, size_t bufsz);
-/* Append every item of src to dst (with dedup). */
+/* Append every item of src to dst (with dedup: O(n*m)). */
 void vk_meta_merge(struct vk_meta *dst, const struct vk_meta *src);
+/* Append src to dst without dedup, for lists whose keys are known to be disjoint (a
+ * session's own facts after its counters). O(n); no caps are applied again. */
+int vk_meta_append(struct vk_meta *dst, const struct vk_meta *src);
 
 /* ---- bounded growable byte buffer -------------------------------------------------- */
 struct vk_buf {

@@ -178,7 +178,8 @@ static void build_record(struct vk_flowtab *t, struct vk_flow *f)
     for (unsigned i = 0; i < sizeof flag_names / sizeof *flag_names; i++)
         if (f->tcpflags_seen & (1u << i)) vk_meta_add_cstr(r, VK_K_TCP_FLAGS, flag_names[i]);
     if (f->interim) vk_meta_add_uint(r, VK_K_INTERIM, f->interim);
-    vk_meta_merge(r, &f->meta);
+    /* f->meta never holds the keys above (MACs of non-IP sessions live only there). */
+    vk_meta_append(r, &f->meta);
 }
 
 static void flow_unlink(struct vk_flowtab *t, struct vk_flow *f)
