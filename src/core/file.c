@@ -101,7 +101,9 @@ static void md_fetch(void)
 int vk_file_begin(struct vk_file *f)
 {
     pthread_once(&md_once, md_fetch);
-    memset(f, 0, sizeof *f);
+    f->size = 0; /* head[] is written before it is read: no need to clear 4 KiB */
+    f->head_len = 0;
+    f->open = false;
     f->md5 = EVP_MD_CTX_new();
     f->sha256 = EVP_MD_CTX_new();
     if (!f->md5 || !f->sha256 || !md_md5 || !md_sha256 ||
