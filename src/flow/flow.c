@@ -60,8 +60,10 @@ struct vk_flowtab *vk_flow_new(const struct vk_flow_config *cfg, vk_flow_emit_fn
     if (t->cfg.max_flows < 16) t->cfg.max_flows = 16;
     t->emit = emit;
     t->ud = ud;
-    t->nbuckets = 1024;
-    while (t->nbuckets < t->cfg.max_flows && t->nbuckets < (1ull << 26)) t->nbuckets <<= 1;
+    /* Buckets start small and double with the live sessions (grow_buckets): a table
+     * sized for max_flows up front is megabytes of cold pointers that every lookup
+     * misses in cache. */
+    t->nbuckets = 4096;
     t->buckets = calloc(t->nbuckets, sizeof *t->buckets);
     if (!t->buckets) {
         free(t);
@@ -140,6 +142,17 @@ void vk_flow_anomaly(struct vk_flow *f, const char *name) { vk_meta_add_cstr(&f-
 
 /* ---- records ----------------------------------------------------------------------- */
 
+/* "aa:bb:cc:dd:ee:ff" into out[18]; no printf on the per-session path. */
+static void mac_str(const uint8_t *a, char *out)
+{
+    static const char hx[] = "0123456789abcdef";
+    for (int i = 0; i < 6; i++) {
+        out[3 * i] = hx[a[i] >> 4];
+        out[3 * i + 1] = hx[a[i] & 15];
+        out[3 * i + 2] = i < 5 ? ':' : 0;
+    }
+}
+
 static void build_record(struct vk_flowtab *t, struct vk_flow *f)
 {
     struct vk_meta *r = &t->rec;
@@ -165,9 +178,8 @@ static void build_record(struct vk_flowtab *t, struct vk_flow *f)
     for (int d = 0; d < 2; d++) {
         if (!f->has_mac[d]) continue;
         char m[18];
-        snprintf(m, sizeof m, "%02x:%02x:%02x:%02x:%02x:%02x", f->mac[d][0], f->mac[d][1],
-                 f->mac[d][2], f->mac[d][3], f->mac[d][4], f->mac[d][5]);
-        vk_meta_add_cstr(r, d ? VK_K_ETH_DST : VK_K_ETH_SRC, m);
+        mac_str(f->mac[d], m);
+        vk_meta_add_str(r, d ? VK_K_ETH_DST : VK_K_ETH_SRC, m, 17);
     }
     vk_meta_add_uint(r, VK_K_PACKETS_SRC, f->pkts[0]);
     vk_meta_add_uint(r, VK_K_PACKETS_DST, f->pkts[1]);
@@ -369,7 +381,9 @@ static void make_id(struct vk_flow *f)
     k.v = f->v;
     k.vlan = f->vlan;
     uint64_t h = XXH3_64bits(&k, sizeof k);
-    snprintf(f->id, sizeof f->id, "%016llx", (unsigned long long)h);
+    uint8_t be[8];
+    for (int i = 0; i < 8; i++) be[i] = (uint8_t)(h >> (56 - 8 * i));
+    vk_hex(be, 8, f->id);
 }
 
 static void evict_oldest(struct vk_flowtab *t)
@@ -384,6 +398,29 @@ static void evict_oldest(struct vk_flowtab *t)
         t->st.flows_evicted++;
         flow_close(t, old);
     }
+}
+
+/* Double the bucket array once sessions outnumber buckets (load factor 1), up to one
+ * bucket per allowed session. O(sessions) per doubling, so O(1) amortised per session. */
+static void grow_buckets(struct vk_flowtab *t)
+{
+    if (t->st.active <= t->nbuckets || t->nbuckets >= t->cfg.max_flows || t->nbuckets >= (1ull << 26))
+        return;
+    uint64_t nb = t->nbuckets * 2;
+    struct vk_flow **b = calloc(nb, sizeof *b);
+    if (!b) return; /* keep the smaller table: longer chains, still correct */
+    for (uint64_t i = 0; i < t->nbuckets; i++) {
+        struct vk_flow *f = t->buckets[i];
+        while (f) {
+            struct vk_flow *next = f->hnext;
+            f->hnext = b[f->hash & (nb - 1)];
+            b[f->hash & (nb - 1)] = f;
+            f = next;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->nbuckets = nb;
 }
 
 static struct vk_flow *flow_create(struct vk_flowtab *t, const struct vk_pkt *pkt,
@@ -417,6 +454,7 @@ static struct vk_flow *flow_create(struct vk_flowtab *t, const struct vk_pkt *pk
     t->buckets[h & (t->nbuckets - 1)] = f;
     t->st.active++;
     if (t->st.active > t->st.peak_active) t->st.peak_active = t->st.active;
+    grow_buckets(t);
     t->st.state_bytes += sizeof *f;
     if (t->st.state_bytes > t->st.peak_state_bytes) t->st.peak_state_bytes = t->st.state_bytes;
     /* Facts of the encapsulation, taken from the first packet. */
@@ -493,7 +531,9 @@ static const char *ether_service(const struct vk_decoded *d)
 
 static void add_mac(struct vk_meta *m, enum vk_key k, const uint8_t *a)
 {
-    vk_meta_printf(m, k, "%02x:%02x:%02x:%02x:%02x:%02x", a[0], a[1], a[2], a[3], a[4], a[5]);
+    char s[18];
+    mac_str(a, s);
+    vk_meta_add_str(m, k, s, 17);
 }
 
 /* Frames that carry no IP (ARP, LLDP, IS-IS, ...) become sessions keyed by their

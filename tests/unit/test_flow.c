@@ -203,6 +203,39 @@ static void max_flows_evicts_and_counts(void **st)
     assert_int_equal(nrec, 20);
 }
 
+/* Ten thousand sessions make the bucket array double a few times; every reply must still
+ * find its session (one record per session, both sides counted). */
+static void table_growth_keeps_every_session(void **st)
+{
+    (void)st;
+    struct vk_flowtab *t = table();
+    static uint8_t frame[64];
+    int emitted = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < 10000; i++) {
+            struct vk_pkt pkt = {1000000 + (uint64_t)i, 60, 60, 1, frame};
+            struct vk_decoded d;
+            memset(&d, 0, sizeof d);
+            d.family = 4;
+            d.ipproto = 17;
+            uint8_t a[4] = {10, 1, (uint8_t)(i >> 8), (uint8_t)i};
+            memcpy(pass ? d.dst : d.src, a, 4);
+            memcpy(pass ? d.src : d.dst, SRV, 4);
+            d.sport = pass ? 53 : 40000;
+            d.dport = pass ? 40000 : 53;
+            vk_flow_packet(t, &pkt, &d);
+        }
+    assert_int_equal(vk_flow_stats(t)->active, 10000);
+    vk_flow_flush(t);
+    emitted = nrec; /* the recorder keeps the first NREC records only */
+    assert_int_equal(vk_flow_stats(t)->sessions, 10000);
+    for (int i = 0; i < emitted; i++) {
+        assert_int_equal(u(&recs[i], VK_K_PACKETS_SRC), 1);
+        assert_int_equal(u(&recs[i], VK_K_PACKETS_DST), 1);
+    }
+    vk_flow_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -213,6 +246,7 @@ int main(void)
         cmocka_unit_test(fin_then_new_syn_is_a_new_session),
         cmocka_unit_test(idle_timeout_and_interim),
         cmocka_unit_test(max_flows_evicts_and_counts),
+        cmocka_unit_test(table_growth_keeps_every_session),
     };
     int r = cmocka_run_group_tests_name("flow", tests, NULL, NULL);
     reset();
