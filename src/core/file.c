@@ -70,8 +70,31 @@ static const char *intern(struct magic_tl *t, const char *name)
     return c;
 }
 
+/* Formats whose first bytes settle libmagic's answer, answered without it (as Arkime's
+ * magicMode "both" does with its own table). Only prefixes where libmagic's MIME type
+ * cannot depend on later bytes; tests/unit/test_core.c checks each against libmagic. */
+static const char *fast_mime(const uint8_t *p, size_t n)
+{
+    static const struct {
+        const char *prefix;
+        uint8_t len;
+        const char *mime;
+    } tab[] = {
+        {"\x1f\x8b\x08", 3, "application/x-gzip"},
+        {"\xff\xd8\xff", 3, "image/jpeg"},
+        {"GIF87a", 6, "image/gif"},
+        {"GIF89a", 6, "image/gif"},
+        {"!<arch>\ndebian-binary", 21, "application/vnd.debian.binary-package"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof *tab; i++)
+        if (n >= 64 && memcmp(p, tab[i].prefix, tab[i].len) == 0) return tab[i].mime;
+    return NULL;
+}
+
 const char *vk_magic_mime(const void *p, size_t n)
 {
+    const char *fast = fast_mime(p, n);
+    if (fast) return fast;
     struct magic_tl *t = magic_state();
     if (!t || n == 0) return NULL;
     XXH128_hash_t h = XXH3_128bits(p, n);

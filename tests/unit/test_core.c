@@ -1,5 +1,8 @@
 /* test_core.c — the record model: meta lists (dedup, caps, types), the JSON writer, the
  * cursor, base64, Community ID against values Arkime published for corpus captures. */
+#include <magic.h>
+#include <zlib.h>
+
 #include "vk_test.h"
 
 #include "core/vk_core.h"
@@ -131,6 +134,46 @@ static void lines_split_cap_and_resync(void **st)
     vk_lines_free(&l);
 }
 
+/* The prefix table answers exactly what libmagic would, on real-format samples. */
+static void fast_mime_agrees_with_libmagic(void **st)
+{
+    (void)st;
+    static uint8_t bufs[4][512];
+    size_t lens[4] = {0};
+    /* gzip of some text, made by zlib */
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    static const char text[] = "<html><body>hello hello hello hello</body></html>";
+    z.next_in = (Bytef *)text;
+    z.avail_in = sizeof text;
+    z.next_out = bufs[0];
+    z.avail_out = sizeof bufs[0];
+    deflate(&z, Z_FINISH);
+    lens[0] = sizeof bufs[0] - z.avail_out;
+    deflateEnd(&z);
+    memset(bufs[0] + lens[0], 0, 64);
+    lens[0] += 64;
+    /* JFIF JPEG start, GIF89a logical screen, Debian ar archive member */
+    static const uint8_t jpg[] = {0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 0x48, 0, 0x48, 0, 0};
+    memcpy(bufs[1], jpg, sizeof jpg);
+    lens[1] = 200;
+    memcpy(bufs[2], "GIF89a\x10\x00\x10\x00\x80\x00\x00", 13);
+    lens[2] = 200;
+    const char *deb = "!<arch>\ndebian-binary   1700000000  0     0     100644  4         `\n2.0\n";
+    memcpy(bufs[3], deb, strlen(deb));
+    lens[3] = 200;
+    magic_t mg = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
+    assert_non_null(mg);
+    assert_int_equal(magic_load(mg, NULL), 0);
+    for (int i = 0; i < 4; i++) {
+        const char *lib = magic_buffer(mg, bufs[i], lens[i]);
+        assert_non_null(lib);
+        if (strcmp(lib, "application/gzip") == 0) lib = "application/x-gzip";
+        assert_string_equal(vk_magic_mime(bufs[i], lens[i]), lib);
+    }
+    magic_close(mg);
+}
+
 static void key_registry_lookup(void **st)
 {
     (void)st;
@@ -149,6 +192,7 @@ int main(void)
         cmocka_unit_test(base64_and_hex),
         cmocka_unit_test(community_id_matches_arkime),
         cmocka_unit_test(lines_split_cap_and_resync),
+        cmocka_unit_test(fast_mime_agrees_with_libmagic),
         cmocka_unit_test(key_registry_lookup),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
