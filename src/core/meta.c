@@ -30,7 +30,7 @@ static void note_capped(struct vk_meta *m);
 static struct vk_meta_item *new_item(struct vk_meta *m)
 {
     if (m->n == m->cap) {
-        uint32_t nc = m->cap ? m->cap * 2 : 32;
+        uint32_t nc = m->cap ? m->cap * 2 : 16; /* a DNS session needs ~12 */
         struct vk_meta_item *ni = realloc(m->items, nc * sizeof *ni);
         if (!ni) return NULL;
         m->items = ni;
@@ -63,7 +63,7 @@ static int add_bytes(struct vk_meta *m, enum vk_key k, const char *s, size_t n, 
         return VK_ENOMEM;
     }
     if (m->arena_len + n + 1 > m->arena_cap) {
-        uint32_t nc = m->arena_cap ? m->arena_cap : 1024;
+        uint32_t nc = m->arena_cap ? m->arena_cap : 256;
         while (nc < m->arena_len + n + 1) nc *= 2;
         char *na = realloc(m->arena, nc);
         if (!na) return VK_ENOMEM;

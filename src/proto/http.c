@@ -541,6 +541,17 @@ static void body_end(struct http_side *s, struct vk_pctx *c)
     dec_stop(b);
 }
 
+/* Release the body state (two 4 KiB heads, decoders): it lives only while a body is
+ * being read, not for the whole session, so idle keep-alive sessions stay small. */
+static void body_free(struct http_side *s)
+{
+    if (!s->body) return;
+    if (s->body->raw.open) vk_file_abort(&s->body->raw);
+    dec_stop(s->body);
+    free(s->body);
+    s->body = NULL;
+}
+
 /* ---- messages --------------------------------------------------------------------- */
 
 static void msg_reset(struct http_side *s)
@@ -555,6 +566,7 @@ static void msg_reset(struct http_side *s)
 static void msg_end(struct http_side *s, struct vk_pctx *c)
 {
     body_end(s, c);
+    body_free(s);
     msg_reset(s);
     s->state = HS_START;
 }
@@ -1290,12 +1302,7 @@ static void http_release(void *st)
     struct http_state *hs = st;
     for (int d = 0; d < 2; d++) {
         struct http_side *s = &hs->side[d];
-        if (s->body) {
-            if (s->body->raw.open) vk_file_abort(&s->body->raw);
-            dec_stop(s->body);
-            free(s->body);
-            s->body = NULL;
-        }
+        body_free(s);
         vk_buf_free(&s->line);
         vk_buf_free(&s->hdr);
         vk_buf_free(&s->url);
