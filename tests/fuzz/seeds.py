@@ -7,7 +7,8 @@ import struct
 import subprocess
 import sys
 
-name, out, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
+name, out_dir, corpus = sys.argv[1], sys.argv[2], sys.argv[3]
+out = out_dir
 pcaps = sorted(os.path.join(corpus, "pcap", "arkime", f) for f in os.listdir(os.path.join(corpus, "pcap", "arkime"))
                if f.endswith(".pcap"))
 
@@ -42,4 +43,34 @@ elif name == "fuzz_flow":
             blob = b"".join(struct.pack(">HB", len(f), 1) + f for f in fr)
             open(os.path.join(out, "s%05d" % n), "wb").write(blob[:60000])
             n += 1
+else:
+    # Parser harnesses using fuzz_parser.h: records of (len << 1 | dir) + bytes, taken
+    # from the transport payloads of corpus captures on the protocol's port (tshark).
+    spec = {"fuzz_smtp": ("tcp", 25, b""), "fuzz_ftp": ("tcp", 21, b""), "fuzz_ssh": ("tcp", 22, b""),
+            "fuzz_socks": ("tcp", 1080, b""), "fuzz_dns": ("udp", 53, b"\x00"),
+            "fuzz_dhcp": ("udp", 67, b"\x00"), "fuzz_sig": ("udp", 0, b"\x00")}.get(name)
+    if spec:
+        proto, port, pre = spec
+        for pc in pcaps:
+            flt = "%s.len>0" % proto if proto == "udp" else "tcp.len>0"
+            if port:
+                flt += " && %s.port==%d" % (proto, port)
+            try:
+                out = subprocess.run(["tshark", "-r", pc, "-Y", flt, "-T", "fields", "-e", proto + ".srcport",
+                                      "-e", proto + ".payload"], capture_output=True, timeout=60).stdout.decode()
+            except Exception:
+                continue
+            blob = bytearray(pre)
+            for line in out.splitlines()[:40]:
+                parts = line.split("\t")
+                if len(parts) < 2 or not parts[1]:
+                    continue
+                d = 1 if port and parts[0] == str(port) else 0
+                data = bytes.fromhex(parts[1].replace(":", ""))
+                for i in range(0, len(data), 127):
+                    piece = data[i:i + 127]
+                    blob += bytes([len(piece) << 1 | d]) + piece
+            if len(blob) > len(pre):
+                open(os.path.join(out_dir, "s%05d" % n), "wb").write(bytes(blob[:65536]))
+                n += 1
 print("seeds: %d for %s" % (n, name))
