@@ -415,7 +415,6 @@ static int do_ipv4(struct walk *w, struct vk_cur c)
     } else {
         c.end = start + tlen; /* drop Ethernet padding */
     }
-    if (o->ntun && o->family == 0) { /* inner header of a tunnel */ }
     o->family = 4;
     o->ttl = ttl;
     o->l3 = start;
@@ -551,7 +550,6 @@ static int do_gre(struct walk *w, struct vk_cur c)
     if (flags & 0x2000) skip += 4;           /* key */
     if (flags & 0x1000) skip += 4;           /* sequence */
     if (ver == 1 && (flags & 0x0080)) skip += 4; /* PPTP acknowledgement */
-    if (flags & 0x4000) skip += 0;           /* routing present (obsolete): unsupported */
     if (!vk_cur_skip(&c, skip)) {
         ANOM(w->o, BAD_TUNNEL);
         return 1;
@@ -604,6 +602,12 @@ static int do_gtpu(struct walk *w, struct vk_cur c)
     push_tunnel(w, "gtp");
     reset_inner(w->o);
     return do_ip(w, c);
+}
+
+static bool udp_tunnel_port(uint16_t sport, uint16_t dport)
+{
+    return dport == 4789 || dport == 8472 || dport == 4790 || dport == 6081 || dport == 2152 ||
+           sport == 2152;
 }
 
 /* UDP encapsulations, recognised by port. Returns -1 when the datagram is not one. */
@@ -699,14 +703,11 @@ static int do_transport(struct walk *w, uint8_t proto, struct vk_cur c)
             ANOM(o, BAD_UDP_LEN);
         o->payload = c.p;
         o->payload_len = (uint32_t)vk_cur_left(&c);
-        if (o->ntun < VK_DEC_MAX_TUN && w->depth < MAX_DEPTH) {
-            struct vk_decoded save = *o;
+        if (udp_tunnel_port(sp, dp) && o->ntun < VK_DEC_MAX_TUN && w->depth < MAX_DEPTH) {
+            struct vk_decoded save = *o; /* only on tunnel ports: ~250 bytes */
             int r = try_udp_tunnel(w, sp, dp, c);
-            if (r >= 0) {
-                if (o->family) return r;
-                *o = save; /* inner packet was not IP: keep the outer UDP flow */
-                if (o->ntun && o->tun[o->ntun - 1]) o->ntun--;
-            }
+            if (r >= 0 && !o->family) *o = save; /* inner packet was not IP: keep the outer flow */
+            else if (r >= 0) return r;
         }
         return 0;
     }
