@@ -10,7 +10,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xxhash.h>
+
 #include "../flow/vk_flow.h"
+
+#define HOST_SLOTS (1u << 17)
 
 #define VAKT_VERSION "0.1.0"
 
@@ -30,8 +34,8 @@ struct out {
     struct host_count {
         char name[128];
         uint64_t sessions;
-    } *hosts;
-    int nhosts, hcap;
+    } *hosts; /* HOST_SLOTS entries, open addressing; empty name = free */
+    int nhosts;
 };
 
 static struct vk_capture *g_cap;
@@ -136,25 +140,23 @@ static void count_summary(struct out *o, const struct vk_meta *m)
     for (uint32_t k = 0; k < m->n; k++) {
         const struct vk_meta_item *it = &m->items[k];
         if (it->key != VK_K_ALIAS_HOST) continue;
-        int h;
-        for (h = 0; h < o->nhosts; h++)
-            if (strlen(o->hosts[h].name) == it->len &&
-                memcmp(o->hosts[h].name, vk_meta_str(m, it), it->len) == 0)
-                break;
-        if (h == o->nhosts) {
-            if (o->nhosts == o->hcap) {
-                if (o->hcap >= 100000) continue;
-                int nc = o->hcap ? o->hcap * 2 : 256;
-                struct host_count *nh = realloc(o->hosts, (size_t)nc * sizeof *nh);
-                if (!nh) continue;
-                o->hosts = nh;
-                o->hcap = nc;
-            }
-            snprintf(o->hosts[h].name, sizeof o->hosts[h].name, "%.*s", (int)it->len, vk_meta_str(m, it));
-            o->hosts[h].sessions = 0;
+        /* Open addressing over a fixed table: O(1) per name, at most HOST_SLOTS-1 names
+         * (later new names are not counted; the top 15 are what the summary shows). */
+        if (!o->hosts && !(o->hosts = calloc(HOST_SLOTS, sizeof *o->hosts))) return;
+        const char *nm = vk_meta_str(m, it);
+        size_t len = it->len < sizeof o->hosts->name - 1 ? it->len : sizeof o->hosts->name - 1;
+        uint64_t slot = XXH3_64bits(nm, len) & (HOST_SLOTS - 1);
+        while (o->hosts[slot].name[0] &&
+               (strlen(o->hosts[slot].name) != len || memcmp(o->hosts[slot].name, nm, len) != 0))
+            slot = (slot + 1) & (HOST_SLOTS - 1);
+        struct host_count *hc = &o->hosts[slot];
+        if (!hc->name[0]) {
+            if (o->nhosts == HOST_SLOTS - 1 || len == 0) continue;
+            memcpy(hc->name, nm, len);
+            hc->name[len] = 0;
             o->nhosts++;
         }
-        o->hosts[h].sessions++;
+        hc->sessions++;
     }
 }
 
@@ -224,7 +226,7 @@ static void print_summary(struct out *o, const struct vk_pipe_stats *st)
     for (int i = 0; i < o->nsvc && i < 25; i++)
         printf("%-20s %10llu %14llu\n", o->svc[i].name, (unsigned long long)o->svc[i].sessions,
                (unsigned long long)o->svc[i].bytes);
-    qsort(o->hosts, (size_t)o->nhosts, sizeof *o->hosts, cmp_host);
+    if (o->hosts) qsort(o->hosts, HOST_SLOTS, sizeof *o->hosts, cmp_host); /* free slots sort last */
     printf("\n%-50s %10s\n", "alias.host (top 15)", "sessions");
     for (int i = 0; i < o->nhosts && i < 15; i++) {
         for (char *c = o->hosts[i].name; *c; c++)
