@@ -194,6 +194,8 @@ static void build_record(struct vk_flowtab *t, struct vk_flow *f)
     vk_meta_append(r, &f->meta);
 }
 
+static void expect_unlink(struct vk_flowtab *t, struct vk_flow_expect *e);
+
 static void flow_unlink(struct vk_flowtab *t, struct vk_flow *f)
 {
     struct vk_flow **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
@@ -215,6 +217,7 @@ static void flow_close(struct vk_flowtab *t, struct vk_flow *f)
     t->st.sessions++;
     t->emit(t->ud, &t->rec);
     flow_unlink(t, f);
+    if (f->expected) expect_unlink(t, f->expected);
     t->st.active--;
     t->st.state_bytes -= sizeof *f + (f->parser ? f->parser->state_size : 0);
     if (f->parser && f->parser->release) f->parser->release(f->pstate);
@@ -247,13 +250,38 @@ struct pctx_priv {
     struct vk_flow *f;
 };
 
+static void expect_unlink(struct vk_flowtab *t, struct vk_flow_expect *e)
+{
+    struct vk_flow_expect **pp = &t->expects;
+    while (*pp && *pp != e) pp = &(*pp)->next;
+    if (*pp) *pp = e->next;
+    if (e->flow) e->flow->expected = NULL;
+    free(e);
+    t->nexpects--;
+}
+
+/* An announced data channel. The same endpoint announced again (FTP passive mode names
+ * the file at RETR, after the 227 reply and often after the client connected) updates the
+ * pending announcement or the session that already fulfilled it. O(announcements). */
 static void expect_cb(struct vk_pctx *c, int family, const uint8_t *addr, uint16_t port,
                       const char *parser, const char *filename)
 {
     struct pctx_priv *pp = c->flow_priv;
     struct vk_flowtab *t = pp->t;
     const struct vk_parser *p = vk_proto_by_name(parser, 6);
-    if (!p || t->nexpects >= 1024) return;
+    if (!p) return;
+    size_t al = family == 6 ? 16 : 4;
+    for (struct vk_flow_expect *e = t->expects; e; e = e->next) {
+        if (e->family != family || e->port != port || memcmp(e->addr, addr, al) != 0 ||
+            strcmp(e->parent, pp->f->id) != 0)
+            continue;
+        if (filename && *filename) {
+            if (e->flow) vk_meta_add_cstr(&e->flow->meta, VK_K_FILE_NAME, filename);
+            else snprintf(e->filename, sizeof e->filename, "%s", filename);
+        }
+        return;
+    }
+    if (t->nexpects >= 1024) return;
     struct vk_flow_expect *e = calloc(1, sizeof *e);
     if (!e) return;
     e->family = (uint8_t)family;
@@ -286,6 +314,10 @@ static void match_expect(struct vk_flowtab *t, struct vk_flow *f, uint64_t ts_us
     struct vk_flow_expect **pp = &t->expects;
     while (*pp) {
         struct vk_flow_expect *e = *pp;
+        if (e->flow) { /* already fulfilled */
+            pp = &e->next;
+            continue;
+        }
         if (e->until_us < ts_us) {
             *pp = e->next;
             free(e);
@@ -302,9 +334,8 @@ static void match_expect(struct vk_flowtab *t, struct vk_flow *f, uint64_t ts_us
             vk_meta_add_cstr(&f->meta, VK_K_PARENT, e->parent);
             if (e->filename[0]) vk_meta_add_cstr(&f->meta, VK_K_FILE_NAME, e->filename);
             attach_parser(t, f, e->parser, ts_us);
-            *pp = e->next;
-            free(e);
-            t->nexpects--;
+            e->flow = f;
+            f->expected = e;
             return;
         }
         pp = &e->next;
@@ -679,7 +710,7 @@ void vk_flow_advance(struct vk_flowtab *t, uint64_t now_us)
     /* Expectations that were never met. */
     struct vk_flow_expect **pp = &t->expects;
     while (*pp) {
-        if ((*pp)->until_us < t->now_us) {
+        if (!(*pp)->flow && (*pp)->until_us < t->now_us) {
             struct vk_flow_expect *e = *pp;
             *pp = e->next;
             free(e);

@@ -57,7 +57,7 @@ struct vk_flow {
     bool pdone;                 /* parser asked for no more data */
     uint8_t probes;             /* probe attempts so far */
     bool probe_over;
-    struct vk_flow_expect *expected; /* set when this flow was announced by another */
+    struct vk_flow_expect *expected; /* the announcement this session fulfilled, if any */
     void *dpi;                  /* nDPI flow state until detection is over */
     uint16_t dpi_pkts;
     struct vk_meta meta;        /* facts from decode, parsers, nDPI */
@@ -72,6 +72,8 @@ struct vk_flow_expect {
     char parent[20];
     char filename[256];
     uint64_t until_us;
+    struct vk_flow *flow;       /* the session that fulfilled it (kept while it lives, so a
+                                 * file name announced later still reaches it) */
 };
 
 struct vk_flowtab {

@@ -155,3 +155,15 @@ def test_every_corpus_capture_runs_without_crash():
         for line in p.stdout.decode("utf-8").splitlines():
             json.loads(line)
     assert not bad, bad[:5]
+
+
+def test_ftp_data_sessions_tied_to_control_in_both_modes():
+    # zeek/ftp/ipv4.pcap: RETR robots.txt once over PASV (port 56667) and once over PORT
+    # (37835); zeek's ftp.log has both transfers of the 77-byte file.
+    got = sessions(corpus("pcap", "zeek", "ftp", "ipv4.pcap"))
+    ctl = [g for g in got if g.get("port.dst") == 21]
+    assert len(ctl) == 1
+    data = {g["port.dst"]: g for g in got if g.get("session.parent") == ctl[0]["id"]}
+    assert data[56667].get("file.name") == "robots.txt" and data[56667]["file.size"] == 77
+    assert data[37835].get("file.name") == "robots.txt" and data[37835]["file.size"] == 77
+    assert all(g["service"] == "ftp-data" for g in data.values())
