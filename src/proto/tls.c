@@ -1284,17 +1284,19 @@ static void tls_data(void *st, struct vk_pctx *c, int dir, const uint8_t *p, siz
         }
         /* Slow path: gather the header, then the rest of the record. */
         size_t want = TLS_REC_HDR;
+        bool have_len = false; /* an SSLv2 record may be exactly TLS_REC_HDR long */
         if (d->rec.len >= TLS_REC_HDR) {
             total = record_len(d, d->rec.p, &type, &hlen);
             if (total == 0) goto bad;
             want = total;
+            have_len = true;
         }
         size_t take = want - d->rec.len;
         if (take > vk_cur_left(&in)) take = vk_cur_left(&in);
         if (vk_buf_append(&d->rec, in.p, take) != 0) goto bad; /* cannot happen: want <= max */
         vk_cur_skip(&in, take);
         if (d->rec.len < want) break;
-        if (want == TLS_REC_HDR) continue; /* header complete: loop computes the length */
+        if (!have_len) continue; /* header complete: the loop computes the length */
         d->started = true;
         on_record(s, c, dir, type, d->rec.p + hlen, total - hlen);
         d->rec.len = 0;

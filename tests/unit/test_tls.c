@@ -772,6 +772,29 @@ static void test_probe(void **state)
     assert_int_equal(vk_proto_tls.probe(&f, VK_DIR_SRC, (const uint8_t *)"GET / HTTP/1.1\r\n", 16), 1);
 }
 
+/* Regression (fuzz_tls timeout): an SSLv2-style record exactly 5 bytes long, its header
+ * split across two segments and more bytes behind it, looped forever in the slow path. */
+static void test_sslv2_record_of_header_size(void **state)
+{
+    (void)state;
+    struct vk_meta m;
+    vk_meta_init(&m);
+    struct vk_flow_view f = {.family = 4, .ipproto = 6, .port = {50000, 443}};
+    struct vk_pctx c = {.meta = &m, .flow = &f};
+    void *st = calloc(1, vk_proto_tls.state_size);
+    vk_proto_tls.init(st, &c);
+    /* the 5-byte SSLv2 record, then a TLS alert record in the same segment */
+    static const uint8_t a[] = {0x80, 0x03}, b[] = {0x01, 0x03, 0x01, 0x15, 0x03, 0x01, 0x00, 0x02, 0x01, 0x00};
+    vk_proto_tls.data(st, &c, VK_DIR_SRC, a, sizeof a);
+    vk_proto_tls.data(st, &c, VK_DIR_SRC, b, sizeof b); /* must return (it looped before) */
+    vk_proto_tls.finish(st, &c);
+    vk_proto_tls.release(st);
+    free(st);
+    /* three bytes are no hello: the record is consumed and nothing is claimed */
+    assert_false(vk_meta_has(&m, VK_K_TLS_JA3));
+    vk_meta_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -793,6 +816,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_handshake_cap),
         cmocka_unit_test(test_probe),
+        cmocka_unit_test(test_sslv2_record_of_header_size),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
