@@ -66,7 +66,10 @@ else:
                 if len(parts) < 2 or not parts[1]:
                     continue
                 d = 1 if port and parts[0] == str(port) else 0
-                data = bytes.fromhex(parts[1].replace(":", ""))
+                try:  # a frame with several PDUs lists them comma-separated: take the first
+                    data = bytes.fromhex(parts[1].split(",")[0].replace(":", ""))
+                except ValueError:
+                    continue
                 for i in range(0, len(data), 127):
                     piece = data[i:i + 127]
                     blob += bytes([len(piece) << 1 | d]) + piece
