@@ -8,7 +8,8 @@
 #   make soak       long tests kept out of the default suite
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
-PKGS    := libpcap libndpi libcrypto zlib libbrotlidec libzstd libxxhash libmagic jansson
+PKGS    := libpcap libndpi libcrypto zlib libbrotlidec libzstd libxxhash libmagic jansson \
+           sqlite3 libmaxminddb libcurl gnutls
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 CSTD    := -std=c17 -D_GNU_SOURCE
@@ -18,7 +19,8 @@ B       ?= build
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(EXTRA_CFLAGS) $(PKG_CFLAGS) -Isrc -MMD -MP
 LIBS    := $(PKG_LIBS) -lpthread -lm
 
-LIB_SRC := $(sort $(wildcard src/core/*.c src/capture/*.c src/decode/*.c src/flow/*.c src/proto/*.c))
+LIB_SRC := $(sort $(wildcard src/core/*.c src/capture/*.c src/decode/*.c src/flow/*.c src/proto/*.c \
+           src/query/*.c src/store/*.c src/logs/*.c src/enrich/*.c))
 CLI_SRC := $(sort $(wildcard src/cli/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)

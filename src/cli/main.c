@@ -13,6 +13,7 @@
 #include <xxhash.h>
 
 #include "../flow/vk_flow.h"
+#include "cli.h"
 
 #define HOST_SLOTS (1u << 17)
 
@@ -160,7 +161,7 @@ static void count_summary(struct out *o, const struct vk_meta *m)
     }
 }
 
-static void emit_record(void *ud, const struct vk_meta *m)
+static void emit_record(void *ud, struct vk_meta *m)
 {
     struct out *o = ud;
     char buf[8][512];
@@ -535,6 +536,9 @@ static void usage(FILE *f)
             "commands:\n"
             "  sessions FILE|DIR...   sessions with application metadata from pcap/pcapng files\n"
             "  capture -i IFACE       the same, live from an interface\n"
+            "  logs parse FILE...     parse and normalise log lines (no storing)\n"
+            "  intel add|status|hits  threat-intelligence feeds of a data directory\n"
+            "  assets import FILE     business context (asset inventory) of a data directory\n"
             "  keys                   the meta-key registry\n"
             "  version                print the version\n\n"
             "Run `vakt COMMAND --help` for a command's options.\n",
@@ -551,6 +555,9 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sessions")) return cmd_sessions(argc - 1, argv + 1);
     if (!strcmp(cmd, "capture")) return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
+    if (!strcmp(cmd, "logs")) return vk_cli_logs(argc - 1, argv + 1);
+    if (!strcmp(cmd, "intel")) return vk_cli_intel(argc - 1, argv + 1);
+    if (!strcmp(cmd, "assets")) return vk_cli_assets(argc - 1, argv + 1);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("vakt %s\n", VAKT_VERSION);
         return 0;

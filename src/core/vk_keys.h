@@ -104,6 +104,32 @@
     X(FILE_SHA256, "file.sha256", VK_T_STR, "file SHA-256") \
     X(PARENT, "session.parent", VK_T_STR, "id of the control session (FTP data)") \
     X(INTERIM, "session.interim", VK_T_UINT, "n-th interim record of a long session") \
+    X(KIND, "kind", VK_T_STR, "record kind: session or event") \
+    X(HOST_SRC, "host.src", VK_T_STR, "source named only by host name (logs)") \
+    X(HOST_DST, "host.dst", VK_T_STR, "destination named only by host name (logs)") \
+    X(DEVICE_HOST, "device.host", VK_T_STR, "host that reported the event") \
+    X(DEVICE_IP, "device.ip", VK_T_IP, "address of the reporting host or sender") \
+    X(DEVICE_TYPE, "device.type", VK_T_STR, "kind of log source (sshd, sudo, nginx, windows, ...)") \
+    X(EVENT_TYPE, "event.type", VK_T_STR, "normalised action (login, logout, privilege, ...)") \
+    X(EVENT_OUTCOME, "event.outcome", VK_T_STR, "success or failure") \
+    X(EVENT_ID, "event.id", VK_T_UINT, "source event id (Windows EventID, ASA message id)") \
+    X(PROCESS, "process", VK_T_STR, "program name") \
+    X(PID, "pid", VK_T_UINT, "process id") \
+    X(SEVERITY, "severity", VK_T_STR, "syslog severity") \
+    X(FACILITY, "facility", VK_T_STR, "syslog facility") \
+    X(MESSAGE, "message", VK_T_STR, "free text of a log event") \
+    X(LOG_TEMPLATE, "log.template", VK_T_STR, "template the line matched (variables as <*>)") \
+    X(LOG_FORMAT, "log.format", VK_T_STR, "framing: rfc3164, rfc5424, cef, leef, json, kv, plain") \
+    X(LOG_SOURCE, "log.source", VK_T_STR, "where the line came from: file path or peer") \
+    X(THREAT_CATEGORY, "threat.category", VK_T_STR, "threat-intel category of a match") \
+    X(THREAT_SOURCE, "threat.source", VK_T_STR, "feed that matched") \
+    X(THREAT_DESC, "threat.desc", VK_T_STR, "description of the matched indicator") \
+    X(THREAT_CONFIDENCE, "threat.confidence", VK_T_UINT, "confidence of the match, 0-100") \
+    X(THREAT_INDICATOR, "threat.indicator", VK_T_STR, "indicator that matched") \
+    X(COUNTRY_SRC, "country.src", VK_T_STR, "ISO country of ip.src") \
+    X(COUNTRY_DST, "country.dst", VK_T_STR, "ISO country of ip.dst") \
+    X(ASN_SRC, "asn.src", VK_T_UINT, "AS number of ip.src") \
+    X(ASN_DST, "asn.dst", VK_T_UINT, "AS number of ip.dst") \
     X(ANOMALY, "anomaly", VK_T_STR, "decoder and parser anomalies")
 
 #endif

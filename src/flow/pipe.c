@@ -58,7 +58,7 @@ struct vk_pipe {
     int nw;
 };
 
-static void emit_locked(void *ud, const struct vk_meta *rec)
+static void emit_locked(void *ud, struct vk_meta *rec)
 {
     struct vk_pipe *p = ud;
     pthread_mutex_lock(&p->emit_mu);

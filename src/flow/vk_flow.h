@@ -38,7 +38,7 @@ struct vk_flow_stats {
 };
 
 /* The record of a session: a meta list, valid during the callback only. */
-typedef void (*vk_flow_emit_fn)(void *ud, const struct vk_meta *rec);
+typedef void (*vk_flow_emit_fn)(void *ud, struct vk_meta *rec);
 
 struct vk_flowtab;
 struct vk_flowtab *vk_flow_new(const struct vk_flow_config *cfg, vk_flow_emit_fn emit, void *ud);

@@ -6,7 +6,7 @@
 
 #include "flow/vk_flow.h"
 
-static void emit(void *ud, const struct vk_meta *m)
+static void emit(void *ud, struct vk_meta *m)
 {
     (void)ud;
     (void)m;
