@@ -1,13 +1,14 @@
 #!/bin/sh
 # deps.sh — install every Debian package vakt's build, tests, fuzzing and benchmarks need.
 # Idempotent and non-interactive: packages already present are skipped by apt-get.
+# npm comes with the machine's nodejs package (Debian's npm package conflicts with it).
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 libpcap-dev libndpi-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libxxhash-dev
 libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev
 libyaml-dev libyara-dev libmagic-dev libmaxminddb-dev libsodium-dev libcmocka-dev
 python3 python3-pytest tcpreplay tshark iproute2 procps libndpi-bin argus-server tcpdump
-time util-linux linux-perf npm rsyslog sqlite3"
+time util-linux linux-perf rsyslog sqlite3"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
