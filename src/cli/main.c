@@ -161,7 +161,7 @@ static void count_summary(struct out *o, const struct vk_meta *m)
     }
 }
 
-static void emit_record(void *ud, struct vk_meta *m)
+static void emit_record(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos)
 {
     struct out *o = ud;
     char buf[8][512];

@@ -21,6 +21,7 @@
 void vk_flow_config_default(struct vk_flow_config *c)
 {
     /* Arkime's defaults, so sessions split where analysts expect them to. */
+    memset(c, 0, sizeof *c);
     c->max_flows = 1u << 20;
     c->tcp_timeout_s = 480;
     c->udp_timeout_s = 60;
@@ -31,6 +32,7 @@ void vk_flow_config_default(struct vk_flow_config *c)
     c->reasm_max_flow = 512u << 10;
     c->reasm_max_total = 512ull << 20;
     c->dpi_packets = 32;
+    c->max_pos = 1u << 16;
 }
 
 /* ---- lists ------------------------------------------------------------------------- */
@@ -205,6 +207,12 @@ static void flow_unlink(struct vk_flowtab *t, struct vk_flow *f)
     dl_del(&f->save);
 }
 
+static void emit_rec(struct vk_flowtab *t, struct vk_flow *f)
+{
+    struct vk_flow_pos pos = {.v = f->pos, .n = f->npos, .dropped = f->posdrop};
+    t->emit(t->ud, &t->rec, t->cfg.archive ? &pos : NULL);
+}
+
 static void flow_close(struct vk_flowtab *t, struct vk_flow *f)
 {
     vk_reasm_finish(t, f);
@@ -215,7 +223,7 @@ static void flow_close(struct vk_flowtab *t, struct vk_flow *f)
     vk_dpi_finish(t, f);
     build_record(t, f);
     t->st.sessions++;
-    t->emit(t->ud, &t->rec);
+    emit_rec(t, f);
     flow_unlink(t, f);
     if (f->expected) expect_unlink(t, f->expected);
     t->st.active--;
@@ -224,6 +232,8 @@ static void flow_close(struct vk_flowtab *t, struct vk_flow *f)
     free(f->pstate);
     vk_reasm_free(t, f);
     vk_meta_free(&f->meta);
+    t->st.state_bytes -= f->cappos * sizeof *f->pos;
+    free(f->pos);
     free(f);
 }
 
@@ -232,7 +242,8 @@ static void flow_interim(struct vk_flowtab *t, struct vk_flow *f, uint64_t now_u
     f->interim++;
     build_record(t, f);
     t->st.interim++;
-    t->emit(t->ud, &t->rec);
+    emit_rec(t, f);
+    f->npos = f->posdrop = 0;
     /* Counters restart, as Arkime's mid-session save does; meta and id are kept. */
     memset(f->pkts, 0, sizeof f->pkts);
     memset(f->bytes, 0, sizeof f->bytes);
@@ -567,6 +578,27 @@ static void add_mac(struct vk_meta *m, enum vk_key k, const uint8_t *a)
     vk_meta_add_str(m, k, s, 17);
 }
 
+/* Write the packet to the archive and remember where, up to cfg.max_pos per record
+ * (the array doubles; beyond the cap positions are counted, not kept). */
+static void archive_pkt(struct vk_flowtab *t, struct vk_flow *f, const struct vk_pkt *pkt)
+{
+    uint64_t at = t->cfg.archive(t->cfg.archive_ud, t->cfg.worker, pkt);
+    if (at == VK_POS_NONE) return;
+    if (f->npos == f->cappos) {
+        uint32_t nc = f->cappos ? f->cappos * 2 : 8;
+        if (nc > t->cfg.max_pos) nc = t->cfg.max_pos;
+        uint64_t *np = nc > f->cappos ? realloc(f->pos, nc * sizeof *np) : NULL;
+        if (!np) {
+            f->posdrop++;
+            return;
+        }
+        t->st.state_bytes += (nc - f->cappos) * sizeof *np;
+        f->pos = np;
+        f->cappos = nc;
+    }
+    f->pos[f->npos++] = at;
+}
+
 /* Frames that carry no IP (ARP, LLDP, IS-IS, ...) become sessions keyed by their
  * type/length field and VLAN, all counted on the src side, as Arkime does. */
 static void ether_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct vk_decoded *d)
@@ -589,6 +621,7 @@ static void ether_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const s
     }
     f->pkts[0]++;
     f->bytes[0] += pkt->wirelen;
+    if (t->cfg.archive) archive_pkt(t, f, pkt);
     if (pkt->ts_us > f->last_us) f->last_us = pkt->ts_us;
     f->active_us = t->now_us;
     add_mac(&f->meta, VK_K_ETH_SRC, d->eth_src);
@@ -633,6 +666,7 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
     }
     f->pkts[dir]++;
     f->bytes[dir] += d->frame_bytes ? d->frame_bytes : pkt->wirelen;
+    if (t->cfg.archive) archive_pkt(t, f, pkt);
     if (pkt->ts_us > f->last_us) f->last_us = pkt->ts_us;
     f->active_us = t->now_us;
     if (d->has_eth && !f->has_mac[dir]) {

@@ -61,6 +61,8 @@ struct vk_flow {
     void *dpi;                  /* nDPI flow state until detection is over */
     uint16_t dpi_pkts;
     struct vk_meta meta;        /* facts from decode, parsers, nDPI */
+    uint64_t *pos;              /* packet archive positions since the last record */
+    uint32_t npos, cappos, posdrop;
 };
 
 struct vk_flow_expect {

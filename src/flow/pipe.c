@@ -58,11 +58,11 @@ struct vk_pipe {
     int nw;
 };
 
-static void emit_locked(void *ud, struct vk_meta *rec)
+static void emit_locked(void *ud, struct vk_meta *rec, const struct vk_flow_pos *pos)
 {
     struct vk_pipe *p = ud;
     pthread_mutex_lock(&p->emit_mu);
-    p->o->emit(p->o->emit_ud, rec);
+    p->o->emit(p->o->emit_ud, rec, pos);
     pthread_mutex_unlock(&p->emit_mu);
 }
 
@@ -243,7 +243,9 @@ static int run_threads(struct vk_capture *cap, const struct vk_pipe_opts *o, str
             else w->freel[w->nfree++] = b;
         }
         w->dec = vk_decode_new(0);
-        w->tab = vk_flow_new(&o->flow, emit_locked, &p);
+        struct vk_flow_config fc = o->flow;
+        fc.worker = (unsigned)i;
+        w->tab = vk_flow_new(&fc, emit_locked, &p);
         if (!w->dec || !w->tab) {
             rc = VK_ENOMEM;
             goto out;

@@ -25,7 +25,15 @@ struct vk_flow_config {
     uint32_t reasm_max_flow;     /* out-of-order bytes buffered per direction */
     uint64_t reasm_max_total;    /* out-of-order bytes buffered per table */
     uint32_t dpi_packets;        /* packets per flow offered to nDPI (0 = nDPI off) */
+    /* Packet archive (NULL = none): called for every packet a session counts, returns
+     * where the packet was written (see src/store/vk_store.h) or VK_POS_NONE. worker is
+     * the table's worker index, so an archive can keep one writer per worker. */
+    uint64_t (*archive)(void *ud, unsigned worker, const struct vk_pkt *pkt);
+    void *archive_ud;
+    unsigned worker;
+    uint32_t max_pos;            /* packet positions kept per session record */
 };
+#define VK_POS_NONE UINT64_MAX
 void vk_flow_config_default(struct vk_flow_config *c);
 
 struct vk_flow_stats {
@@ -37,8 +45,15 @@ struct vk_flow_stats {
     uint64_t state_bytes, peak_state_bytes; /* flow structs + reassembly + parser state */
 };
 
-/* The record of a session: a meta list, valid during the callback only. */
-typedef void (*vk_flow_emit_fn)(void *ud, struct vk_meta *rec);
+/* Where a record's packets are in the archive: positions in packet order since the
+ * previous (interim) record; dropped counts those over max_pos. */
+struct vk_flow_pos {
+    const uint64_t *v;
+    uint32_t n, dropped;
+};
+/* The record of a session: a meta list the callback may add to (enrichment) and the
+ * packet positions (NULL without an archive), both valid during the callback only. */
+typedef void (*vk_flow_emit_fn)(void *ud, struct vk_meta *rec, const struct vk_flow_pos *pos);
 
 struct vk_flowtab;
 struct vk_flowtab *vk_flow_new(const struct vk_flow_config *cfg, vk_flow_emit_fn emit, void *ud);

@@ -6,7 +6,7 @@
 
 #include "flow/vk_flow.h"
 
-static void emit(void *ud, struct vk_meta *m)
+static void emit(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos)
 {
     (void)ud;
     (void)m;

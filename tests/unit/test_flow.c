@@ -9,7 +9,7 @@
 static struct vk_meta recs[NREC];
 static int nrec;
 
-static void emit(void *ud, struct vk_meta *m)
+static void emit(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos)
 {
     (void)ud;
     if (nrec < NREC) {
