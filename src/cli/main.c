@@ -4,6 +4,8 @@
  * records as JSON lines (machines), CSV, or an aligned table (people). Errors in
  * arguments print one line and exit 2; nothing here touches packets directly. */
 #include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -13,31 +15,10 @@
 #include <xxhash.h>
 
 #include "../flow/vk_flow.h"
+#include "../store/vk_store.h"
 #include "cli.h"
 
-#define HOST_SLOTS (1u << 17)
-
 #define VAKT_VERSION "0.1.0"
-
-enum fmt { FMT_JSONL, FMT_TABLE, FMT_CSV, FMT_NONE };
-
-struct out {
-    enum fmt fmt;
-    struct vk_json j;
-    uint64_t records;
-    bool summary;
-    /* summary counters */
-    struct svc_count {
-        char name[32];
-        uint64_t sessions, bytes;
-    } svc[64];
-    int nsvc;
-    struct host_count {
-        char name[128];
-        uint64_t sessions;
-    } *hosts; /* HOST_SLOTS entries, open addressing; empty name = free */
-    int nhosts;
-};
 
 static struct vk_capture *g_cap;
 
@@ -56,185 +37,15 @@ static void install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-/* ---- record output ----------------------------------------------------------------- */
-
-/* First value of key k as text into buf ("" when absent); several values joined by ','. */
-static const char *field(const struct vk_meta *m, enum vk_key k, char *buf, size_t n)
-{
-    size_t len = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < m->n && len + 2 < n; i++) {
-        const struct vk_meta_item *it = &m->items[i];
-        if (it->key != k) continue;
-        if (len) buf[len++] = ',';
-        enum vk_type t = vk_key_info(k)->type;
-        int w;
-        if (t == VK_T_UINT || t == VK_T_TIME)
-            w = snprintf(buf + len, n - len, "%llu", (unsigned long long)it->u);
-        else
-            w = snprintf(buf + len, n - len, "%.*s", (int)it->len, vk_meta_str(m, it));
-        if (w < 0) break;
-        len += (size_t)w < n - len ? (size_t)w : n - len - 1;
-    }
-    /* never print control bytes to a terminal */
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) buf[i] = '.';
-    return buf;
-}
-
-static uint64_t ufield(const struct vk_meta *m, enum vk_key k)
-{
-    for (uint32_t i = 0; i < m->n; i++)
-        if (m->items[i].key == k) return m->items[i].u;
-    return 0;
-}
-
-static const enum vk_key table_cols[] = {VK_K_TIME, VK_K_IP_PROTO, VK_K_IP_SRC, VK_K_PORT_SRC,
-                                          VK_K_IP_DST, VK_K_PORT_DST, VK_K_PACKETS_SRC,
-                                          VK_K_PACKETS_DST, VK_K_BYTES_SRC, VK_K_BYTES_DST,
-                                          VK_K_SERVICE, VK_K_APP, VK_K_ALIAS_HOST};
-#define NCOLS (sizeof table_cols / sizeof *table_cols)
-
-static void print_header(enum fmt f)
-{
-    if (f == FMT_TABLE)
-        printf("%-23s %-5s %39s %5s  %39s %5s %7s %7s %10s %10s  %-10s %-18s %s\n", "time", "proto",
-               "src", "sport", "dst", "dport", "pk>", "pk<", "by>", "by<", "service", "app", "host");
-    else if (f == FMT_CSV) {
-        for (size_t i = 0; i < NCOLS; i++)
-            printf("%s%s", i ? "," : "", vk_key_info(table_cols[i])->name);
-        printf("\n");
-    }
-}
-
-static void csv_cell(const char *s)
-{
-    bool q = strpbrk(s, ",\"\n") != NULL;
-    if (!q) {
-        fputs(s, stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        if (*s == '"') putchar('"');
-        putchar(*s);
-    }
-    putchar('"');
-}
-
-static void count_summary(struct out *o, const struct vk_meta *m)
-{
-    uint64_t bytes = ufield(m, VK_K_BYTES_SRC) + ufield(m, VK_K_BYTES_DST);
-    char svc[32];
-    if (!vk_meta_get_str(m, VK_K_SERVICE, svc, sizeof svc)) {
-        uint64_t p = ufield(m, VK_K_IP_PROTO);
-        snprintf(svc, sizeof svc, "(%s)", p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 || p == 58 ? "icmp" : "other");
-    }
-    int i;
-    for (i = 0; i < o->nsvc; i++)
-        if (strcmp(o->svc[i].name, svc) == 0) break;
-    if (i == o->nsvc && o->nsvc < 64) snprintf(o->svc[o->nsvc++].name, 32, "%s", svc);
-    if (i < 64) {
-        o->svc[i].sessions++;
-        o->svc[i].bytes += bytes;
-    }
-    for (uint32_t k = 0; k < m->n; k++) {
-        const struct vk_meta_item *it = &m->items[k];
-        if (it->key != VK_K_ALIAS_HOST) continue;
-        /* Open addressing over a fixed table: O(1) per name, at most HOST_SLOTS-1 names
-         * (later new names are not counted; the top 15 are what the summary shows). */
-        if (!o->hosts && !(o->hosts = calloc(HOST_SLOTS, sizeof *o->hosts))) return;
-        const char *nm = vk_meta_str(m, it);
-        size_t len = it->len < sizeof o->hosts->name - 1 ? it->len : sizeof o->hosts->name - 1;
-        uint64_t slot = XXH3_64bits(nm, len) & (HOST_SLOTS - 1);
-        while (o->hosts[slot].name[0] &&
-               (strlen(o->hosts[slot].name) != len || memcmp(o->hosts[slot].name, nm, len) != 0))
-            slot = (slot + 1) & (HOST_SLOTS - 1);
-        struct host_count *hc = &o->hosts[slot];
-        if (!hc->name[0]) {
-            if (o->nhosts == HOST_SLOTS - 1 || len == 0) continue;
-            memcpy(hc->name, nm, len);
-            hc->name[len] = 0;
-            o->nhosts++;
-        }
-        hc->sessions++;
-    }
-}
-
 static void emit_record(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos)
 {
-    struct out *o = ud;
-    char buf[8][512];
-    o->records++;
-    if (o->summary) count_summary(o, m);
-    switch (o->fmt) {
-    case FMT_JSONL:
-        o->j.len = 0;
-        o->j.need_comma = false;
-        vk_json_meta(&o->j, m);
-        vk_json_raw(&o->j, "\n", 1);
-        fwrite(o->j.p, 1, o->j.len, stdout);
-        break;
-    case FMT_TABLE: {
-        time_t ts = (time_t)(ufield(m, VK_K_TIME) / 1000);
-        struct tm tm;
-        char tb[32];
-        gmtime_r(&ts, &tm);
-        strftime(tb, sizeof tb, "%Y-%m-%d %H:%M:%S", &tm);
-        uint64_t p = ufield(m, VK_K_IP_PROTO);
-        char pn[8];
-        snprintf(pn, sizeof pn, "%s", p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : p == 58 ? "icmp6" : "");
-        if (!pn[0]) snprintf(pn, sizeof pn, "%llu", (unsigned long long)p);
-        printf("%s.%03llu %-5s %39s %5s  %39s %5s %7llu %7llu %10llu %10llu  %-10s %-18s %s\n", tb,
-               (unsigned long long)(ufield(m, VK_K_TIME) % 1000), pn,
-               field(m, VK_K_IP_SRC, buf[0], sizeof buf[0]), field(m, VK_K_PORT_SRC, buf[1], 16),
-               field(m, VK_K_IP_DST, buf[2], sizeof buf[2]), field(m, VK_K_PORT_DST, buf[3], 16),
-               (unsigned long long)ufield(m, VK_K_PACKETS_SRC), (unsigned long long)ufield(m, VK_K_PACKETS_DST),
-               (unsigned long long)ufield(m, VK_K_BYTES_SRC), (unsigned long long)ufield(m, VK_K_BYTES_DST),
-               field(m, VK_K_SERVICE, buf[4], 64), field(m, VK_K_APP, buf[5], 64),
-               field(m, VK_K_ALIAS_HOST, buf[6], 200));
-        break;
-    }
-    case FMT_CSV:
-        for (size_t i = 0; i < NCOLS; i++) {
-            if (i) putchar(',');
-            csv_cell(field(m, table_cols[i], buf[0], sizeof buf[0]));
-        }
-        putchar('\n');
-        break;
-    case FMT_NONE:
-        break;
-    }
+    (void)pos;
+    vk_cli_out_record(ud, m);
 }
 
-static int cmp_svc(const void *a, const void *b)
-{
-    const struct svc_count *x = a, *y = b;
-    return x->sessions < y->sessions ? 1 : x->sessions > y->sessions ? -1 : strcmp(x->name, y->name);
-}
-static int cmp_host(const void *a, const void *b)
-{
-    const struct host_count *x = a, *y = b;
-    return x->sessions < y->sessions ? 1 : x->sessions > y->sessions ? -1 : strcmp(x->name, y->name);
-}
-
-static void print_summary(struct out *o, const struct vk_pipe_stats *st)
-{
-    printf("\n%llu sessions from %llu packets (%llu files)\n\n", (unsigned long long)o->records,
-           (unsigned long long)st->cap.packets, (unsigned long long)st->cap.files_total);
-    qsort(o->svc, (size_t)o->nsvc, sizeof *o->svc, cmp_svc);
-    printf("%-20s %10s %14s\n", "service", "sessions", "bytes");
-    for (int i = 0; i < o->nsvc && i < 25; i++)
-        printf("%-20s %10llu %14llu\n", o->svc[i].name, (unsigned long long)o->svc[i].sessions,
-               (unsigned long long)o->svc[i].bytes);
-    if (o->hosts) qsort(o->hosts, HOST_SLOTS, sizeof *o->hosts, cmp_host); /* free slots sort last */
-    printf("\n%-50s %10s\n", "alias.host (top 15)", "sessions");
-    for (int i = 0; i < o->nhosts && i < 15; i++) {
-        for (char *c = o->hosts[i].name; *c; c++)
-            if ((unsigned char)*c < 0x20) *c = '.';
-        printf("%-50s %10llu\n", o->hosts[i].name, (unsigned long long)o->hosts[i].sessions);
-    }
-}
+/* ingest: every record goes to the store; a store failure stops the capture (what was
+ * committed stays committed) and the command exits non-zero. */
+static void emit_store(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos);
 
 static void print_stats_json(FILE *f, const struct vk_pipe_stats *st)
 {
@@ -281,10 +92,15 @@ static void progress(void *ud, const struct vk_pipe_stats *st)
 /* ---- option handling shared by sessions and capture -------------------------------- */
 
 struct common {
-    struct out out;
+    struct vk_cli_out out;
     struct vk_pipe_opts po;
     bool stats;
     const char *bpf;
+    /* ingest */
+    struct vk_store *store;
+    struct vk_capture *cap;
+    bool store_failed;
+    double t0;
 };
 
 static bool parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -304,9 +120,9 @@ static int common_opt(struct common *c, int opt, const char *arg, const char *cm
 {
     unsigned long v;
     switch (opt) {
-    case O_JSONL: c->out.fmt = FMT_JSONL; return 0;
-    case O_TABLE: c->out.fmt = FMT_TABLE; return 0;
-    case O_CSV: c->out.fmt = FMT_CSV; return 0;
+    case O_JSONL: c->out.fmt = VK_FMT_JSONL; return 0;
+    case O_TABLE: c->out.fmt = VK_FMT_TABLE; return 0;
+    case O_CSV: c->out.fmt = VK_FMT_CSV; return 0;
     case O_SUMMARY: c->out.summary = true; return 0;
     case O_STATS: c->stats = true; return 0;
     case O_NO_DPI: c->po.flow.dpi_packets = 0; return 0;
@@ -373,7 +189,7 @@ static const char common_help[] =
 static void common_init(struct common *c)
 {
     memset(c, 0, sizeof *c);
-    c->out.fmt = FMT_JSONL;
+    c->out.fmt = VK_FMT_JSONL;
     vk_flow_config_default(&c->po.flow);
     c->po.threads = 1;
     c->po.emit = emit_record;
@@ -384,18 +200,18 @@ static void common_init(struct common *c)
 static int common_run(struct common *c, struct vk_capture *cap)
 {
     struct vk_pipe_stats st;
-    if (c->out.summary) c->out.fmt = FMT_NONE;
+    if (c->out.summary) c->out.fmt = VK_FMT_NONE;
     if (isatty(2)) {
         c->po.progress = progress;
     }
-    print_header(c->out.fmt);
+    vk_cli_out_header(c->out.fmt);
     g_cap = cap;
     install_signals();
     int rc = vk_pipe_run(cap, &c->po, &st);
     g_cap = NULL;
     if (c->po.progress) fprintf(stderr, "\r%100s\r", "");
     fflush(stdout);
-    if (c->out.summary) print_summary(&c->out, &st);
+    if (c->out.summary) vk_cli_out_summary(&c->out, st.cap.packets, st.cap.files_total);
     if (c->stats) print_stats_json(stderr, &st);
     if (st.cap.kernel_recv || st.cap.kernel_drop || c->po.live)
         fprintf(stderr, "vakt: %llu packets received by the kernel, %llu dropped by the kernel, %llu by the interface, %llu by vakt\n",
@@ -409,6 +225,183 @@ static int common_run(struct common *c, struct vk_capture *cap)
 }
 
 /* ---- subcommands ------------------------------------------------------------------- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void emit_store(void *ud, struct vk_meta *m, const struct vk_flow_pos *pos)
+{
+    struct common *c = ud;
+    c->out.records++;
+    if (c->store_failed) return;
+    if (vk_store_put(c->store, m, pos) != 0) {
+        c->store_failed = true;
+        vk_err("ingest: %s", vk_store_error(c->store));
+        if (c->cap) vk_capture_stop(c->cap);
+    }
+}
+
+static void ingest_progress(void *ud, const struct vk_pipe_stats *st)
+{
+    struct common *c = ud;
+    double dt = mono_s() - c->t0;
+    if (dt <= 0) dt = 1e-3;
+    fprintf(stderr, "\rvakt ingest: files %llu/%llu  %.1f MB  %llu sessions  %.0f sessions/s  %.2f Gbit/s   ",
+            (unsigned long long)st->cap.files_done, (unsigned long long)st->cap.files_total, st->cap.bytes / 1e6,
+            (unsigned long long)st->flow.sessions, st->flow.sessions / dt, st->cap.bytes * 8 / dt / 1e9);
+}
+
+static void print_ack(void *ud, uint64_t records)
+{
+    (void)ud;
+    printf("ack %llu\n", (unsigned long long)records);
+    fflush(stdout);
+}
+
+const char *vk_cli_data_dir(const char *opt)
+{
+    if (opt && *opt) return opt;
+    const char *e = getenv("VAKT_DATA");
+    return e && *e ? e : "./vakt-data";
+}
+
+enum { O_DATA = 300, O_ACKS, O_NO_PCAP, O_SET };
+
+static int cmd_ingest(int argc, char **argv)
+{
+    static const struct option lo[] = {COMMON_LONGOPTS,
+                                       {"data", required_argument, 0, O_DATA},
+                                       {"interface", required_argument, 0, 'i'},
+                                       {"acks", no_argument, 0, O_ACKS},
+                                       {"no-pcap", no_argument, 0, O_NO_PCAP},
+                                       {"set", required_argument, 0, O_SET},
+                                       {0, 0, 0, 0}};
+    struct common c;
+    common_init(&c);
+    const char *data = NULL, *iface = NULL;
+    bool acks = false, pcap = true;
+    const char *sets[32];
+    int nsets = 0;
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "i:t:f:h", lo, NULL)) != -1) {
+        switch (opt) {
+        case 'h':
+            printf("usage: vakt ingest [options] --data DIR FILE|DIR...\n"
+                   "       vakt ingest [options] --data DIR -i IFACE\n\n"
+                   "Run the packet path into a data directory: session records into the meta store,\n"
+                   "packets into rotating pcap files (docs/DATA-DIR.md). On a terminal it shows\n"
+                   "progress. Settings come from DIR/vakt.conf; --set overrides one.\n\n"
+                   "  --data DIR         data directory (default $VAKT_DATA, else ./vakt-data)\n"
+                   "  -i, --interface IF capture live from IF until SIGINT/SIGTERM\n"
+                   "  --no-pcap          do not archive packets\n"
+                   "  --set KEY=VALUE    override a vakt.conf setting (e.g. pcap_max_bytes=10G)\n"
+                   "  --acks             print 'ack N' on stdout each time N records are durable\n%s",
+                   common_help);
+            return 0;
+        case O_DATA: data = optarg; continue;
+        case 'i': iface = optarg; continue;
+        case O_ACKS: acks = true; continue;
+        case O_NO_PCAP: pcap = false; continue;
+        case O_SET:
+            if (nsets == 32) {
+                vk_err("ingest: at most 32 --set options");
+                return 2;
+            }
+            sets[nsets++] = optarg;
+            continue;
+        }
+        int r = common_opt(&c, opt, optarg, "ingest");
+        if (r > 0) return r;
+        if (r < 0) {
+            vk_err("ingest: unknown option (see vakt ingest --help)");
+            return 2;
+        }
+    }
+    if (!iface && optind >= argc) {
+        vk_err("ingest: nothing to ingest (usage: vakt ingest --data DIR FILE|DIR... or -i IFACE)");
+        return 2;
+    }
+    data = vk_cli_data_dir(data);
+    struct vk_store_cfg cfg;
+    char err[1024];
+    vk_store_cfg_default(&cfg);
+    if (mkdir(data, 0750) != 0 && errno != EEXIST) {
+        vk_err("ingest: cannot create %s: %s", data, strerror(errno));
+        return 2;
+    }
+    if (vk_store_cfg_load(data, &cfg, err, sizeof err) != 0) {
+        vk_err("ingest: %s", err);
+        return 2;
+    }
+    for (int i = 0; i < nsets; i++)
+        if (vk_store_cfg_set(&cfg, sets[i], err, sizeof err) != 0) {
+            vk_err("ingest: --set %s: %s", sets[i], err);
+            return 2;
+        }
+    struct vk_capture *cap;
+    int rc;
+    if (iface) {
+        struct vk_capture_live_opts lo2 = {.iface = iface, .promisc = true};
+        c.po.live = true;
+        rc = vk_capture_open_live(&cap, &lo2);
+    } else {
+        rc = vk_capture_open_files(&cap, argv + optind, argc - optind, c.bpf);
+    }
+    if (rc) {
+        vk_json_free(&c.out.j);
+        return 2;
+    }
+    c.store = vk_store_open(data, VK_STORE_WRITE, &cfg, err, sizeof err);
+    if (!c.store) {
+        vk_err("ingest: %s", err);
+        vk_capture_close(cap);
+        vk_json_free(&c.out.j);
+        return 1;
+    }
+    if (acks) vk_store_on_commit(c.store, print_ack, NULL);
+    if (pcap) {
+        c.po.flow.archive = vk_store_archive_packet;
+        c.po.flow.archive_ud = c.store;
+    }
+    c.po.emit = emit_store;
+    c.po.emit_ud = &c;
+    c.cap = cap;
+    c.t0 = mono_s();
+    if (isatty(2)) {
+        c.po.progress = ingest_progress;
+        c.po.progress_ud = &c;
+    }
+    struct vk_pipe_stats st;
+    g_cap = cap;
+    install_signals();
+    rc = vk_pipe_run(cap, &c.po, &st);
+    g_cap = NULL;
+    if (c.po.progress) fprintf(stderr, "\r%110s\r", "");
+    int crc = vk_store_sync(c.store);
+    struct vk_store_retained ret;
+    if (!crc && !c.store_failed) vk_store_retention(c.store, 0, &ret);
+    struct vk_store_stats ss;
+    vk_store_stats(c.store, &ss);
+    double dt = mono_s() - c.t0;
+    if (crc && !c.store_failed) vk_err("ingest: %s", vk_store_error(c.store));
+    if (vk_store_close(c.store) != 0) crc = -1;
+    if (c.stats) print_stats_json(stderr, &st);
+    fprintf(stderr,
+            "vakt ingest: %llu sessions from %llu packets (%.1f MB) in %.1f s: %.0f sessions/s, %.2f Gbit/s; "
+            "store %s: %llu records, %llu pcap files (%.1f MB)\n",
+            (unsigned long long)c.out.records, (unsigned long long)st.cap.packets, st.cap.bytes / 1e6, dt,
+            c.out.records / (dt > 0 ? dt : 1e-3), st.cap.bytes * 8 / (dt > 0 ? dt : 1e-3) / 1e9, data,
+            (unsigned long long)ss.records, (unsigned long long)ss.pcap_files, ss.pcap_bytes / 1e6);
+    vk_capture_close(cap);
+    vk_json_free(&c.out.j);
+    if (rc || crc || c.store_failed) return 1;
+    return st.cap.file_errors ? 1 : 0;
+}
 
 static int cmd_sessions(int argc, char **argv)
 {
@@ -536,6 +529,14 @@ static void usage(FILE *f)
             "commands:\n"
             "  sessions FILE|DIR...   sessions with application metadata from pcap/pcapng files\n"
             "  capture -i IFACE       the same, live from an interface\n"
+            "  ingest --data D FILE.. the packet path into a data directory (meta store + pcap archive)\n"
+            "  query 'Q'              stored records matching a query (docs/QUERY.md)\n"
+            "  values KEY...          top values of keys among matching records (drill-down)\n"
+            "  timeline               matching records over time\n"
+            "  show ID                every value of one session\n"
+            "  pcap ID|--where Q      the packets of sessions as a pcap file\n"
+            "  reconstruct ID         a session's payload, both directions in order\n"
+            "  status / prune         what a data directory holds; apply retention now\n"
             "  logs parse FILE...     parse and normalise log lines (no storing)\n"
             "  intel add|status|hits  threat-intelligence feeds of a data directory\n"
             "  assets import FILE     business context (asset inventory) of a data directory\n"
@@ -555,6 +556,10 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "sessions")) return cmd_sessions(argc - 1, argv + 1);
     if (!strcmp(cmd, "capture")) return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ingest")) return cmd_ingest(argc - 1, argv + 1);
+    if (!strcmp(cmd, "query") || !strcmp(cmd, "values") || !strcmp(cmd, "timeline") || !strcmp(cmd, "show") ||
+        !strcmp(cmd, "pcap") || !strcmp(cmd, "reconstruct") || !strcmp(cmd, "prune") || !strcmp(cmd, "status"))
+        return vk_cli_store(argc - 1, argv + 1);
     if (!strcmp(cmd, "logs")) return vk_cli_logs(argc - 1, argv + 1);
     if (!strcmp(cmd, "intel")) return vk_cli_intel(argc - 1, argv + 1);
     if (!strcmp(cmd, "assets")) return vk_cli_assets(argc - 1, argv + 1);

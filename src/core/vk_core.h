@@ -134,7 +134,7 @@ int vk_key_lookup(const char *name);
 
 struct vk_meta_item {
     uint16_t key;
-    uint16_t len;   /* string length; 16 for IPv6, 4 for IPv4 */
+    uint16_t len;   /* string length (IP values are stored as their text form, e.g. "10.0.0.1") */
     uint32_t off;   /* string offset in the arena */
     uint64_t u;     /* numeric value */
 };
@@ -157,7 +157,7 @@ int vk_meta_add_cstr(struct vk_meta *m, enum vk_key k, const char *s);
 /* Add a lower-cased string (host names, methods are kept as sent). */
 int vk_meta_add_lower(struct vk_meta *m, enum vk_key k, const char *s, size_t n);
 int vk_meta_add_uint(struct vk_meta *m, enum vk_key k, uint64_t v);
-/* family 4 or 6; addr is 4 or 16 bytes in network order. */
+/* family 4 or 6; addr is 4 or 16 bytes in network order; stored as text (RFC 5952). */
 int vk_meta_add_ip(struct vk_meta *m, enum vk_key k, int family, const uint8_t *addr);
 int vk_meta_printf(struct vk_meta *m, enum vk_key k, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -1,0 +1,826 @@
+/* sqlite.c — the embedded meta-store backend: SQLite in WAL mode.
+ *
+ * Layout (docs/DATA-DIR.md): the record table `rec` and one index table per meta key
+ * (`k_ip_src(v, rid)` ...) are the query module's SQLite layout (src/query), so the
+ * compiled WHERE clauses run directly against them. This file adds its own tables:
+ *   keys(pid, name)        persistent key ids used in record bodies
+ *   recx(rid, bytes, ...)  per-session packet positions (delta varints) and total bytes
+ *   batches(bid, ...)      one row per committed batch: rid range and commit time, for
+ *                          retention by age
+ *   agg(pid, v, n, ...)    running value counts per key, so the unfiltered Navigate view
+ *                          reads one small table instead of scanning the index tables
+ * A batch is one transaction. Index rows of a batch are sorted by table and value before
+ * they are inserted, which keeps B-tree inserts local. */
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "store_int.h"
+
+#define NOPID 0xffffu
+
+struct sq {
+    sqlite3 *db;
+    char dir[4096];
+    bool write;
+    uint16_t to_pid[VK_K__COUNT];
+    int *to_key;
+    size_t nmap;
+    sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
+    struct vk_buf body, pos, arena;
+};
+
+static int exec(struct sq *q, const char *sql, char *err, size_t errlen)
+{
+    char *e = NULL;
+    if (sqlite3_exec(q->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+        snprintf(err, errlen, "meta store %s/meta.db: %s (in: %.80s)", q->dir, e ? e : "error", sql);
+        sqlite3_free(e);
+        return VK_EIO;
+    }
+    return 0;
+}
+
+struct ddl_ctx {
+    struct sq *q;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static void ddl_stmt(void *ud, const char *sql)
+{
+    struct ddl_ctx *c = ud;
+    if (!c->rc) c->rc = exec(c->q, sql, c->err, c->errlen);
+}
+
+static int load_keys(struct sq *q, char *err, size_t errlen)
+{
+    for (int k = 0; k < VK_K__COUNT; k++) q->to_pid[k] = NOPID;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(q->db, "SELECT pid, name FROM keys", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+        return VK_EIO;
+    }
+    int maxpid = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int pid = sqlite3_column_int(st, 0);
+        if (pid < 0 || pid >= (int)NOPID) continue;
+        if ((size_t)pid >= q->nmap) {
+            size_t nm = (size_t)pid + 64;
+            int *p = realloc(q->to_key, nm * sizeof *p);
+            if (!p) break;
+            for (size_t i = q->nmap; i < nm; i++) p[i] = -1;
+            q->to_key = p;
+            q->nmap = nm;
+        }
+        int k = vk_key_lookup((const char *)sqlite3_column_text(st, 1));
+        q->to_key[pid] = k;
+        if (k >= 0) q->to_pid[k] = (uint16_t)pid;
+        if (pid > maxpid) maxpid = pid;
+    }
+    sqlite3_finalize(st);
+    if (!q->write) return 0;
+    /* keys this build knows and the directory does not yet: give them the next ids */
+    sqlite3_stmt *ins;
+    if (sqlite3_prepare_v2(q->db, "INSERT INTO keys(pid, name) VALUES(?, ?)", -1, &ins, NULL) != SQLITE_OK)
+        return VK_EIO;
+    int rc = 0;
+    for (int k = 0; k < VK_K__COUNT && !rc; k++) {
+        if (q->to_pid[k] != NOPID) continue;
+        int pid = ++maxpid;
+        sqlite3_bind_int(ins, 1, pid);
+        sqlite3_bind_text(ins, 2, vk_key_info((enum vk_key)k)->name, -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) rc = VK_EIO;
+        sqlite3_reset(ins);
+        if ((size_t)pid >= q->nmap) {
+            size_t nm = (size_t)pid + 64;
+            int *p = realloc(q->to_key, nm * sizeof *p);
+            if (!p) {
+                rc = VK_ENOMEM;
+                break;
+            }
+            for (size_t i = q->nmap; i < nm; i++) p[i] = -1;
+            q->to_key = p;
+            q->nmap = nm;
+        }
+        q->to_key[pid] = k;
+        q->to_pid[k] = (uint16_t)pid;
+    }
+    sqlite3_finalize(ins);
+    if (rc) snprintf(err, errlen, "meta store %s/meta.db: cannot register keys: %s", q->dir, sqlite3_errmsg(q->db));
+    return rc;
+}
+
+static void sq_close(void *b);
+
+static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg, char *err, size_t errlen)
+{
+    struct sq *q = calloc(1, sizeof *q);
+    if (!q) return NULL;
+    snprintf(q->dir, sizeof q->dir, "%s", dir);
+    q->write = write;
+    vk_buf_init(&q->body, 4u << 20);
+    vk_buf_init(&q->pos, 8u << 20);
+    vk_buf_init(&q->arena, 1u << 30);
+    char p[4200];
+    snprintf(p, sizeof p, "%s/meta.db", dir);
+    int flags = write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(p, &q->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open the meta store %s: %s", p, q->db ? sqlite3_errmsg(q->db) : "out of memory");
+        sq_close(q);
+        return NULL;
+    }
+    sqlite3_busy_timeout(q->db, 10000);
+    if (exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
+        exec(q, cfg && cfg->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, errlen) ||
+        exec(q, "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=1073741824", err, errlen)) {
+        sq_close(q);
+        return NULL;
+    }
+    if (vk_query_sqlite_register(q->db) != 0) {
+        snprintf(err, errlen, "cannot register query functions on %s", p);
+        sq_close(q);
+        return NULL;
+    }
+    if (write) {
+        struct ddl_ctx c = {q, err, errlen, 0};
+        if (exec(q, "BEGIN", err, errlen)) {
+            sq_close(q);
+            return NULL;
+        }
+        vk_query_sql_ddl(VK_SQL_SQLITE, ddl_stmt, &c);
+        if (!c.rc)
+            c.rc = exec(q,
+                        "CREATE TABLE IF NOT EXISTS keys(pid INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+                        "CREATE TABLE IF NOT EXISTS recx(rid INTEGER PRIMARY KEY, bytes INTEGER, npos INTEGER,"
+                        " fmin INTEGER, fmax INTEGER, posdrop INTEGER, pos BLOB);"
+                        "CREATE TABLE IF NOT EXISTS batches(bid INTEGER PRIMARY KEY, rid_lo INTEGER, rid_hi INTEGER,"
+                        " records INTEGER, committed_ms INTEGER);"
+                        "CREATE TABLE IF NOT EXISTS agg(pid INTEGER, v, n INTEGER, sessions INTEGER, bytes INTEGER,"
+                        " PRIMARY KEY(pid, v)) WITHOUT ROWID;",
+                        err, errlen);
+        if (c.rc || exec(q, "COMMIT", err, errlen)) {
+            sq_close(q);
+            return NULL;
+        }
+    }
+    if (load_keys(q, err, errlen) != 0) {
+        sq_close(q);
+        return NULL;
+    }
+    if (write) {
+        if (sqlite3_prepare_v2(q->db, "INSERT INTO rec(kind, time, time_end, body) VALUES(?,?,?,?)", -1,
+                               &q->ins_rec, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(q->db, "INSERT INTO recx(rid, bytes, npos, fmin, fmax, posdrop, pos) VALUES(?,?,?,?,?,?,?)",
+                               -1, &q->ins_recx, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(q->db, "INSERT INTO batches(rid_lo, rid_hi, records, committed_ms) VALUES(?,?,?,?)", -1,
+                               &q->ins_batch, NULL) != SQLITE_OK ||
+            sqlite3_prepare_v2(q->db,
+                               "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?) ON CONFLICT(pid, v) DO "
+                               "UPDATE SET n = n + excluded.n, sessions = sessions + excluded.sessions, bytes = bytes + excluded.bytes",
+                               -1, &q->ins_agg, NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "meta store %s: %s", p, sqlite3_errmsg(q->db));
+            sq_close(q);
+            return NULL;
+        }
+    }
+    return q;
+}
+
+static void sq_close(void *b)
+{
+    struct sq *q = b;
+    if (!q) return;
+    sqlite3_finalize(q->ins_rec);
+    sqlite3_finalize(q->ins_recx);
+    sqlite3_finalize(q->ins_batch);
+    sqlite3_finalize(q->ins_agg);
+    for (int k = 0; k < VK_K__COUNT; k++) sqlite3_finalize(q->ins_key[k]);
+    if (q->db) sqlite3_close(q->db);
+    vk_buf_free(&q->body);
+    vk_buf_free(&q->pos);
+    vk_buf_free(&q->arena);
+    free(q->to_key);
+    free(q);
+}
+
+/* ---- writing ----------------------------------------------------------------------- */
+
+/* One index row of a batch. Text and blob values are copied into the batch's arena
+ * (v.p is set from off once the arena stops moving). */
+struct irow {
+    uint16_t key;
+    uint8_t session;
+    struct vk_sql_param v;
+    size_t off;
+    int64_t rid;
+    uint64_t bytes;
+};
+
+static int cmp_param(const struct vk_sql_param *a, const struct vk_sql_param *b)
+{
+    if (a->type != b->type) return a->type < b->type ? -1 : 1;
+    if (a->type == VK_SQLP_INT) return a->i < b->i ? -1 : a->i > b->i;
+    size_t n = a->n < b->n ? a->n : b->n;
+    int c = a->type == VK_SQLP_TEXT ? strncasecmp(a->p, b->p, n) : memcmp(a->p, b->p, n);
+    if (c) return c;
+    return a->n < b->n ? -1 : a->n > b->n;
+}
+
+static int cmp_irow(const void *x, const void *y)
+{
+    const struct irow *a = x, *b = y;
+    if (a->key != b->key) return a->key < b->key ? -1 : 1;
+    int c = cmp_param(&a->v, &b->v);
+    if (c) return c;
+    return a->rid < b->rid ? -1 : a->rid > b->rid;
+}
+
+static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
+{
+    switch (p->type) {
+    case VK_SQLP_INT: sqlite3_bind_int64(st, i, p->i); break;
+    case VK_SQLP_TEXT: sqlite3_bind_text(st, i, p->p, (int)p->n, SQLITE_STATIC); break;
+    default: sqlite3_bind_blob(st, i, p->p, (int)p->n, SQLITE_STATIC); break;
+    }
+}
+
+static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
+{
+    for (uint32_t i = 0; i < m->n; i++)
+        if (m->items[i].key == k) return m->items[i].u;
+    return dflt;
+}
+
+static bool is_event(const struct vk_meta *m)
+{
+    for (uint32_t i = 0; i < m->n; i++)
+        if (m->items[i].key == VK_K_KIND) return m->items[i].len == 5 && !memcmp(vk_meta_str(m, &m->items[i]), "event", 5);
+    return false;
+}
+
+static int step_done(struct sq *q, sqlite3_stmt *st, char *err, size_t errlen)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (r == SQLITE_DONE) return 0;
+    snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+    return VK_EIO;
+}
+
+static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *err, size_t errlen)
+{
+    struct sq *q = b;
+    size_t cap = 0, nrows = 0;
+    for (size_t i = 0; i < n; i++) cap += recs[i].meta.n;
+    struct irow *rows = malloc((cap ? cap : 1) * sizeof *rows);
+    if (!rows) {
+        snprintf(err, errlen, "out of memory for a batch of %zu records", n);
+        return VK_ENOMEM;
+    }
+    int rc = exec(q, "BEGIN IMMEDIATE", err, errlen);
+    int64_t rid_lo = 0, rid_hi = 0;
+    q->arena.len = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct vk_store_rec *r = &recs[i];
+        struct vk_meta *m = &r->meta;
+        q->body.len = 0;
+        if (vk_codec_encode(m, q->to_pid, &q->body) != 0) {
+            snprintf(err, errlen, "a record of %u values is over the body cap", m->n);
+            rc = VK_ENOMEM;
+            break;
+        }
+        int64_t t, te;
+        vk_query_rec_times(m, &t, &te); /* the evaluator's reading of time and time.end */
+        bool ev = is_event(m);
+        sqlite3_bind_int(q->ins_rec, 1, ev ? 1 : 0);
+        sqlite3_bind_int64(q->ins_rec, 2, t);
+        sqlite3_bind_int64(q->ins_rec, 3, te);
+        sqlite3_bind_blob(q->ins_rec, 4, q->body.p, (int)q->body.len, SQLITE_STATIC);
+        if ((rc = step_done(q, q->ins_rec, err, errlen))) break;
+        int64_t rid = sqlite3_last_insert_rowid(q->db);
+        if (!rid_lo) rid_lo = rid;
+        rid_hi = rid;
+        uint64_t bytes = first_uint(m, VK_K_BYTES_SRC, 0) + first_uint(m, VK_K_BYTES_DST, 0);
+        for (uint32_t j = 0; j < m->n; j++) {
+            const struct vk_meta_item *it = &m->items[j];
+            if (!vk_query_sql_table((enum vk_key)it->key)) continue;
+            struct irow *w = &rows[nrows];
+            if (vk_query_sql_value(m, it, &w->v) != 0) continue;
+            if (w->v.type != VK_SQLP_INT) {
+                w->off = q->arena.len;
+                if (vk_buf_append(&q->arena, w->v.p, w->v.n) != 0) {
+                    snprintf(err, errlen, "a batch of %zu records is over the 1 GiB index cap", n);
+                    rc = VK_ENOMEM;
+                    break;
+                }
+            }
+            w->key = it->key;
+            w->rid = rid;
+            w->session = !ev;
+            w->bytes = bytes;
+            nrows++;
+        }
+        if (!ev || r->npos) {
+            q->pos.len = 0;
+            vk_pos_encode(r->pos, r->npos, &q->pos);
+            uint32_t fmin = UINT32_MAX, fmax = 0;
+            for (uint32_t j = 0; j < r->npos; j++) {
+                uint32_t f = VK_POS_FILE(r->pos[j]);
+                if (f < fmin) fmin = f;
+                if (f > fmax) fmax = f;
+            }
+            sqlite3_bind_int64(q->ins_recx, 1, rid);
+            sqlite3_bind_int64(q->ins_recx, 2, (int64_t)bytes);
+            sqlite3_bind_int64(q->ins_recx, 3, r->npos);
+            if (r->npos) {
+                sqlite3_bind_int64(q->ins_recx, 4, fmin);
+                sqlite3_bind_int64(q->ins_recx, 5, fmax);
+                sqlite3_bind_blob(q->ins_recx, 7, q->pos.p, (int)q->pos.len, SQLITE_STATIC);
+            }
+            sqlite3_bind_int64(q->ins_recx, 6, r->posdrop);
+            if ((rc = step_done(q, q->ins_recx, err, errlen))) break;
+        }
+    }
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].v.type != VK_SQLP_INT) rows[i].v.p = (char *)q->arena.p + rows[i].off;
+    if (!rc) qsort(rows, nrows, sizeof *rows, cmp_irow);
+    for (size_t i = 0; i < nrows && !rc; i++) {
+        struct irow *w = &rows[i];
+        sqlite3_stmt **st = &q->ins_key[w->key];
+        if (!*st) {
+            char sql[256];
+            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(v, rid) VALUES(?, ?)", vk_query_sql_table((enum vk_key)w->key));
+            if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
+                snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+                rc = VK_EIO;
+                break;
+            }
+        }
+        bind_param(*st, 1, &w->v);
+        sqlite3_bind_int64(*st, 2, w->rid);
+        rc = step_done(q, *st, err, errlen);
+    }
+    /* running value counts: rows are sorted by key and value, so equal values are adjacent */
+    for (size_t i = 0; i < nrows && !rc;) {
+        size_t j = i;
+        uint64_t cnt = 0, ses = 0, by = 0;
+        while (j < nrows && rows[j].key == rows[i].key && cmp_param(&rows[j].v, &rows[i].v) == 0) {
+            cnt++;
+            ses += rows[j].session;
+            by += rows[j].bytes;
+            j++;
+        }
+        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[rows[i].key]);
+        bind_param(q->ins_agg, 2, &rows[i].v);
+        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)cnt);
+        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)ses);
+        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)by);
+        rc = step_done(q, q->ins_agg, err, errlen);
+        i = j;
+    }
+    if (!rc && n) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        sqlite3_bind_int64(q->ins_batch, 1, rid_lo);
+        sqlite3_bind_int64(q->ins_batch, 2, rid_hi);
+        sqlite3_bind_int64(q->ins_batch, 3, (int64_t)n);
+        sqlite3_bind_int64(q->ins_batch, 4, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+        rc = step_done(q, q->ins_batch, err, errlen);
+    }
+    if (!rc) rc = exec(q, "COMMIT", err, errlen);
+    else sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    free(rows);
+    return rc;
+}
+
+/* ---- reading ----------------------------------------------------------------------- */
+
+/* Compile q plus the time range into "WHERE ..." with numbered parameters. */
+struct where {
+    struct vk_sql sql;
+    char *text;
+    int nparams;
+    int64_t from, to;
+    bool has_q;
+};
+
+static int where_build(const struct vk_query *qq, const struct vk_store_sel *sel, struct where *w, char *err,
+                       size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->from = sel->from_ms;
+    w->to = sel->to_ms;
+    if (qq) {
+        struct vk_query_err qe = {0};
+        if (vk_query_sql(qq, VK_SQL_SQLITE, &w->sql, &qe) != 0) {
+            snprintf(err, errlen, "query: %s", qe.msg);
+            return VK_EINVAL;
+        }
+        w->has_q = true;
+    }
+    int np = (int)w->sql.nparams;
+    size_t len = (w->has_q ? strlen(w->sql.where) : 4) + 128;
+    w->text = malloc(len);
+    if (!w->text) return VK_ENOMEM;
+    /* a record is in the range when it overlaps it */
+    snprintf(w->text, len, "(%s) AND r.time_end >= ?%d AND r.time <= ?%d", w->has_q ? w->sql.where : "1", np + 1,
+             np + 2);
+    w->nparams = np + 2;
+    return 0;
+}
+
+static void where_bind(sqlite3_stmt *st, const struct where *w)
+{
+    for (size_t i = 0; i < w->sql.nparams; i++) bind_param(st, (int)i + 1, &w->sql.params[i]);
+    sqlite3_bind_int64(st, (int)w->sql.nparams + 1, w->from);
+    sqlite3_bind_int64(st, (int)w->sql.nparams + 2, w->to);
+}
+
+static void where_free(struct where *w)
+{
+    if (w->has_q) vk_sql_free(&w->sql);
+    free(w->text);
+}
+
+static int prep(struct sq *q, const char *sql, sqlite3_stmt **st, char *err, size_t errlen)
+{
+    if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) == SQLITE_OK) return 0;
+    snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+    return VK_EIO;
+}
+
+/* Fill info and meta of one result row: rid, body, npos, fmin, fmax, posdrop. */
+static int row_record(struct sq *q, sqlite3_stmt *st, struct vk_meta *m, struct vk_store_recinfo *info)
+{
+    vk_meta_reset(m);
+    memset(info, 0, sizeof *info);
+    info->rid = sqlite3_column_int64(st, 0);
+    const void *body = sqlite3_column_blob(st, 1);
+    int n = sqlite3_column_bytes(st, 1);
+    if (vk_codec_decode(body, (size_t)n, q->to_key, q->nmap, m) != 0) vk_meta_add_cstr(m, VK_K_ANOMALY, "store.bad_body");
+    info->npos = (uint32_t)sqlite3_column_int64(st, 2);
+    if (info->npos) {
+        uint32_t fmin = (uint32_t)sqlite3_column_int64(st, 3), fmax = (uint32_t)sqlite3_column_int64(st, 4);
+        info->packets_expired = !vk_store_file_exists(q->dir, fmin) || !vk_store_file_exists(q->dir, fmax);
+    }
+    info->packets_partial = sqlite3_column_int64(st, 5) > 0;
+    return 0;
+}
+
+struct held {
+    struct vk_meta m;
+    struct vk_store_recinfo info;
+    int key;
+};
+
+static int cmp_meta_key(const struct vk_meta *a, const struct vk_meta *b, int key)
+{
+    const struct vk_meta_item *x = NULL, *y = NULL;
+    for (uint32_t i = 0; i < a->n && !x; i++)
+        if (a->items[i].key == key) x = &a->items[i];
+    for (uint32_t i = 0; i < b->n && !y; i++)
+        if (b->items[i].key == key) y = &b->items[i];
+    if (!x || !y) return x ? -1 : y ? 1 : 0; /* records without the key go last */
+    enum vk_type t = vk_key_info((enum vk_key)key)->type;
+    if (t == VK_T_UINT || t == VK_T_TIME) return x->u < y->u ? -1 : x->u > y->u;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = strncasecmp(vk_meta_str(a, x), vk_meta_str(b, y), n);
+    return c ? c : (x->len < y->len ? -1 : x->len > y->len);
+}
+
+static int cmp_held(const void *x, const void *y, void *arg)
+{
+    const struct held *a = x, *b = y;
+    const struct vk_store_sel *sel = arg;
+    int c = cmp_meta_key(&a->m, &b->m, sel->sort_key);
+    if (sel->desc) c = -c;
+    if (c) return c;
+    return a->info.rid < b->info.rid ? -1 : a->info.rid > b->info.rid;
+}
+
+#define SORT_MAX 2000000u
+
+static int sq_query(void *b, const struct vk_query *qq, const struct vk_store_sel *sel, vk_store_rec_fn fn, void *ud,
+                    char *err, size_t errlen)
+{
+    struct sq *q = b;
+    struct where w;
+    int rc = where_build(qq, sel, &w, err, errlen);
+    if (rc) return rc;
+    bool insort = sel->sort_key >= 0;
+    size_t len = strlen(w.text) + 256;
+    char *sql = malloc(len);
+    if (!sql) {
+        where_free(&w);
+        return VK_ENOMEM;
+    }
+    snprintf(sql, len,
+             "SELECT r.rid, r.body, x.npos, x.fmin, x.fmax, x.posdrop FROM rec r LEFT JOIN recx x ON x.rid = r.rid "
+             "WHERE %s ORDER BY r.time %s, r.rid %s%s",
+             w.text, sel->desc && !insort ? "DESC" : "", sel->desc && !insort ? "DESC" : "",
+             sel->limit && !insort ? " LIMIT ?" : "");
+    sqlite3_stmt *st = NULL;
+    rc = prep(q, sql, &st, err, errlen);
+    free(sql);
+    if (rc) {
+        where_free(&w);
+        return rc;
+    }
+    where_bind(st, &w);
+    if (sel->limit && !insort) sqlite3_bind_int64(st, w.nparams + 1, (int64_t)sel->limit);
+    struct vk_meta m;
+    vk_meta_init(&m);
+    struct vk_store_recinfo info;
+    struct held *h = NULL;
+    size_t nh = 0, caph = 0;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        row_record(q, st, &m, &info);
+        if (!insort) {
+            if (fn(ud, &m, &info)) break;
+            continue;
+        }
+        if (nh == SORT_MAX) {
+            snprintf(err, errlen, "--sort holds at most %u records in memory: narrow the query or the time range",
+                     SORT_MAX);
+            rc = VK_ENOMEM;
+            break;
+        }
+        if (nh == caph) {
+            caph = caph ? caph * 2 : 1024;
+            struct held *nhp = realloc(h, caph * sizeof *nhp);
+            if (!nhp) {
+                rc = VK_ENOMEM;
+                break;
+            }
+            h = nhp;
+        }
+        vk_meta_init(&h[nh].m);
+        vk_meta_append(&h[nh].m, &m);
+        h[nh].info = info;
+        nh++;
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE && !rc) {
+        snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+        rc = VK_EIO;
+    }
+    sqlite3_finalize(st);
+    if (insort) {
+        if (!rc) qsort_r(h, nh, sizeof *h, cmp_held, (void *)sel);
+        for (size_t i = 0; i < nh; i++) {
+            if (!rc && (!sel->limit || i < sel->limit) && fn(ud, &h[i].m, &h[i].info)) rc = 1;
+            vk_meta_free(&h[i].m);
+        }
+        free(h);
+        if (rc == 1) rc = 0;
+    }
+    vk_meta_free(&m);
+    where_free(&w);
+    return rc;
+}
+
+/* A stored value as text: numbers in decimal, addresses from their 16-byte form. */
+static void value_text(sqlite3_stmt *st, int col, enum vk_key k, char *out, size_t n)
+{
+    enum vk_type t = vk_key_info(k)->type;
+    if (t == VK_T_UINT || t == VK_T_TIME) {
+        snprintf(out, n, "%lld", (long long)sqlite3_column_int64(st, col));
+    } else if (t == VK_T_IP && sqlite3_column_type(st, col) == SQLITE_BLOB && sqlite3_column_bytes(st, col) == 16) {
+        const uint8_t *a = sqlite3_column_blob(st, col);
+        static const uint8_t v4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (!memcmp(a, v4, 12)) vk_ip_str(4, a + 12, out);
+        else vk_ip_str(6, a, out);
+    } else {
+        const unsigned char *s = sqlite3_column_text(st, col);
+        snprintf(out, n, "%s", s ? (const char *)s : "");
+    }
+}
+
+static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_sel *sel, enum vk_key key, unsigned top,
+                     enum vk_store_by by, vk_store_val_fn fn, void *ud, char *err, size_t errlen)
+{
+    struct sq *q = b;
+    const char *tab = vk_query_sql_table(key);
+    if (!tab) {
+        snprintf(err, errlen, "values: %s is a time; use `vakt timeline`", vk_key_info(key)->name);
+        return VK_EINVAL;
+    }
+    const char *order = by == VK_BY_BYTES ? "4" : by == VK_BY_SESSIONS ? "3" : "2";
+    bool all = !qq && sel->from_ms == INT64_MIN && sel->to_ms == INT64_MAX;
+    struct where w;
+    memset(&w, 0, sizeof w);
+    char *sql = NULL;
+    int rc = 0;
+    if (all) {
+        /* the running counts answer the unfiltered view without touching the records */
+        sql = malloc(256);
+        if (!sql) return VK_ENOMEM;
+        snprintf(sql, 256, "SELECT v, n, sessions, bytes FROM agg WHERE pid = ?1 AND n > 0 ORDER BY %s DESC, v LIMIT ?2",
+                 order);
+    } else {
+        rc = where_build(qq, sel, &w, err, errlen);
+        if (rc) return rc;
+        size_t len = strlen(w.text) + 512;
+        sql = malloc(len);
+        if (!sql) {
+            where_free(&w);
+            return VK_ENOMEM;
+        }
+        snprintf(sql, len,
+                 "SELECT k.v, count(*), sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k JOIN rec r ON r.rid = k.rid "
+                 "LEFT JOIN recx x ON x.rid = k.rid WHERE %s GROUP BY k.v ORDER BY %s DESC, k.v LIMIT ?%d",
+                 tab, w.text, order, w.nparams + 1);
+    }
+    sqlite3_stmt *st = NULL;
+    rc = prep(q, sql, &st, err, errlen);
+    free(sql);
+    if (!rc) {
+        if (all) {
+            sqlite3_bind_int(st, 1, q->to_pid[key]);
+            sqlite3_bind_int64(st, 2, top);
+        } else {
+            where_bind(st, &w);
+            sqlite3_bind_int64(st, w.nparams + 1, top);
+        }
+        int r;
+        char val[VK_META_MAX_STR + 1];
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            value_text(st, 0, key, val, sizeof val);
+            if (fn(ud, val, (uint64_t)sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2),
+                   (uint64_t)sqlite3_column_int64(st, 3)))
+                break;
+        }
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+            rc = VK_EIO;
+        }
+    }
+    sqlite3_finalize(st);
+    if (!all) where_free(&w);
+    return rc;
+}
+
+static int sq_timeline(void *b, const struct vk_query *qq, const struct vk_store_sel *sel, int64_t bucket_ms,
+                       vk_store_bucket_fn fn, void *ud, char *err, size_t errlen)
+{
+    struct sq *q = b;
+    if (bucket_ms <= 0) bucket_ms = 60000;
+    struct where w;
+    int rc = where_build(qq, sel, &w, err, errlen);
+    if (rc) return rc;
+    size_t len = strlen(w.text) + 256;
+    char *sql = malloc(len);
+    if (!sql) {
+        where_free(&w);
+        return VK_ENOMEM;
+    }
+    snprintf(sql, len,
+             "SELECT (r.time / ?%d) * ?%d AS b, count(*), sum(coalesce(x.bytes, 0)) FROM rec r "
+             "LEFT JOIN recx x ON x.rid = r.rid WHERE %s GROUP BY b ORDER BY b",
+             w.nparams + 1, w.nparams + 1, w.text);
+    sqlite3_stmt *st = NULL;
+    rc = prep(q, sql, &st, err, errlen);
+    free(sql);
+    if (!rc) {
+        where_bind(st, &w);
+        sqlite3_bind_int64(st, w.nparams + 1, bucket_ms);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW)
+            if (fn(ud, sqlite3_column_int64(st, 0), (uint64_t)sqlite3_column_int64(st, 1),
+                   (uint64_t)sqlite3_column_int64(st, 2)))
+                break;
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+            rc = VK_EIO;
+        }
+    }
+    sqlite3_finalize(st);
+    where_free(&w);
+    return rc;
+}
+
+static int sq_positions(void *b, const char *id, uint64_t **pos, size_t *n, char *err, size_t errlen)
+{
+    struct sq *q = b;
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT x.pos FROM %s k JOIN recx x ON x.rid = k.rid WHERE k.v = ?1 ORDER BY k.rid",
+             vk_query_sql_table(VK_K_ID));
+    sqlite3_stmt *st;
+    int rc = prep(q, sql, &st, err, errlen);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int found = 0, r;
+    *pos = NULL;
+    *n = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && !rc) {
+        found++;
+        rc = vk_pos_decode(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), pos, n);
+        if (rc) snprintf(err, errlen, "damaged packet index for session %s", id);
+    }
+    sqlite3_finalize(st);
+    if (!rc && !found) {
+        snprintf(err, errlen, "no session with id %s", id);
+        rc = VK_STORE_NOTFOUND;
+    }
+    return rc;
+}
+
+static int64_t scalar(struct sq *q, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = 0;
+    if (sqlite3_prepare_v2(q->db, sql, -1, &st, NULL) != SQLITE_OK) return 0;
+    if (sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Delete the records with rid <= upto from every table, and take them out of the value
+ * counts (recomputed for the keys they had: a full pass over the index tables, which is
+ * why retention runs seldom). */
+static int delete_upto(struct sq *q, int64_t upto, uint64_t *deleted)
+{
+    char sql[512], err[256];
+    int rc = exec(q, "BEGIN IMMEDIATE", err, sizeof err);
+    if (rc) return rc;
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM rec WHERE rid <= %lld", (long long)upto);
+    *deleted += (uint64_t)scalar(q, sql);
+    for (int k = 0; k < VK_K__COUNT && !rc; k++) {
+        const char *tab = vk_query_sql_table((enum vk_key)k);
+        if (!tab) continue;
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE rid <= %lld", tab, (long long)upto);
+        rc = exec(q, sql, err, sizeof err);
+        if (rc) break;
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM agg WHERE pid = %d; INSERT INTO agg(pid, v, n, sessions, bytes) SELECT %d, k.v, count(*), "
+                 "sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k JOIN rec r ON r.rid = k.rid AND r.rid > %lld "
+                 "LEFT JOIN recx x ON x.rid = k.rid GROUP BY k.v",
+                 q->to_pid[k], q->to_pid[k], tab, (long long)upto);
+        rc = exec(q, sql, err, sizeof err);
+    }
+    if (!rc) {
+        snprintf(sql, sizeof sql,
+                 "DELETE FROM recx WHERE rid <= %lld; DELETE FROM rec WHERE rid <= %lld; DELETE FROM batches WHERE rid_hi <= %lld",
+                 (long long)upto, (long long)upto, (long long)upto);
+        rc = exec(q, sql, err, sizeof err);
+    }
+    if (!rc) rc = exec(q, "COMMIT", err, sizeof err);
+    else sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static int sq_retention(void *b, int64_t cutoff_ms, uint64_t max_bytes, uint64_t *deleted)
+{
+    struct sq *q = b;
+    char sql[256];
+    int rc = 0;
+    if (cutoff_ms != INT64_MIN) {
+        snprintf(sql, sizeof sql, "SELECT coalesce(max(rid_hi), 0) FROM batches WHERE committed_ms < %lld",
+                 (long long)cutoff_ms);
+        int64_t upto = scalar(q, sql);
+        if (upto > 0) rc = delete_upto(q, upto, deleted);
+    }
+    if (!rc && max_bytes) {
+        int64_t used = (scalar(q, "PRAGMA page_count") - scalar(q, "PRAGMA freelist_count")) * scalar(q, "PRAGMA page_size");
+        int64_t recs = scalar(q, "SELECT count(*) FROM rec");
+        if (used > (int64_t)max_bytes && recs > 0) {
+            /* drop the oldest share that brings the store under its cap, by whole batches */
+            int64_t drop = recs - (int64_t)((double)recs * (double)max_bytes / (double)used);
+            snprintf(sql, sizeof sql,
+                     "SELECT coalesce(min(rid_hi), 0) FROM batches WHERE rid_hi >= (SELECT min(rid) FROM rec) + %lld",
+                     (long long)(drop > 0 ? drop - 1 : 0));
+            int64_t upto = scalar(q, sql);
+            if (upto > 0) rc = delete_upto(q, upto, deleted);
+        }
+    }
+    return rc;
+}
+
+static int sq_stats(void *b, struct vk_store_stats *st)
+{
+    struct sq *q = b;
+    st->records = (uint64_t)scalar(q, "SELECT count(*) FROM rec");
+    st->events = (uint64_t)scalar(q, "SELECT count(*) FROM rec WHERE kind = 1");
+    st->time_min = scalar(q, "SELECT min(time) FROM rec");
+    st->time_max = scalar(q, "SELECT max(time_end) FROM rec");
+    st->meta_bytes = (uint64_t)(scalar(q, "PRAGMA page_count") * scalar(q, "PRAGMA page_size"));
+    return 0;
+}
+
+const struct vk_backend_ops vk_backend_sqlite = {
+    .name = "sqlite",
+    .open = sq_open,
+    .write_batch = sq_write_batch,
+    .query = sq_query,
+    .values = sq_values,
+    .timeline = sq_timeline,
+    .positions = sq_positions,
+    .retention = sq_retention,
+    .stats = sq_stats,
+    .close = sq_close,
+};
