@@ -484,13 +484,9 @@ static int on_show(void *ud, const struct vk_meta *m, const struct vk_store_reci
     if (c->n) printf("\n");
     c->n++;
     char buf[VK_META_MAX_STR * 2];
-    int last = -1;
-    for (uint32_t i = 0; i < m->n; i++) {
-        int k = m->items[i].key;
-        if (k == last) continue;
-        last = k;
-        printf("%-24s %s\n", vk_key_info((enum vk_key)k)->name, vk_cli_field(m, (enum vk_key)k, buf, sizeof buf));
-    }
+    for (int k = 0; k < VK_K__COUNT; k++) /* registry order, each key once */
+        if (vk_meta_has(m, (enum vk_key)k))
+            printf("%-24s %s\n", vk_key_info((enum vk_key)k)->name, vk_cli_field(m, (enum vk_key)k, buf, sizeof buf));
     printf("%-24s %u stored%s%s\n", "packets", info->npos,
            info->packets_expired ? " (packets expired: deleted by retention)" : "",
            info->packets_partial ? " (more packets than the per-record cap; not all kept)" : "");
