@@ -9,8 +9,8 @@
  *                          retention by age
  *   agg(pid, v, n, ...)    running value counts per key, so the unfiltered Navigate view
  *                          reads one small table instead of scanning the index tables
- * A batch is one transaction. Index rows of a batch are sorted by table and value before
- * they are inserted, which keeps B-tree inserts local. */
+ * A batch is one transaction; its value counts are summed in a hash table first, so agg
+ * gets one upsert per distinct value of the batch. */
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,10 @@ struct sq {
     size_t nmap;
     sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
     struct vk_buf body, pos, arena;
+    struct irow *rows;         /* index rows of a batch, kept between batches */
+    uint32_t *ht;              /* open-addressing table over them, for the value counts */
+    struct ordk { uint64_t sk; uint32_t i; } *ord; /* insert order: by table and value prefix */
+    size_t rows_cap;
 };
 
 static int exec(struct sq *q, const char *sql, char *err, size_t errlen)
@@ -159,7 +163,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
                         " fmin INTEGER, fmax INTEGER, posdrop INTEGER, pos BLOB);"
                         "CREATE TABLE IF NOT EXISTS batches(bid INTEGER PRIMARY KEY, rid_lo INTEGER, rid_hi INTEGER,"
                         " records INTEGER, committed_ms INTEGER);"
-                        "CREATE TABLE IF NOT EXISTS agg(pid INTEGER, v, n INTEGER, sessions INTEGER, bytes INTEGER,"
+                        "CREATE TABLE IF NOT EXISTS agg(pid INTEGER, v COLLATE NOCASE, n INTEGER, sessions INTEGER, bytes INTEGER,"
                         " PRIMARY KEY(pid, v)) WITHOUT ROWID;",
                         err, errlen);
         if (c.rc || exec(q, "COMMIT", err, errlen)) {
@@ -174,7 +178,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     if (write) {
         if (sqlite3_prepare_v2(q->db, "INSERT INTO rec(kind, time, time_end, body) VALUES(?,?,?,?)", -1,
                                &q->ins_rec, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(q->db, "INSERT INTO recx(rid, bytes, npos, fmin, fmax, posdrop, pos) VALUES(?,?,?,?,?,?,?)",
+            sqlite3_prepare_v2(q->db, "INSERT OR REPLACE INTO recx(rid, bytes, npos, fmin, fmax, posdrop, pos) VALUES(?,?,?,?,?,?,?)",
                                -1, &q->ins_recx, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(q->db, "INSERT INTO batches(rid_lo, rid_hi, records, committed_ms) VALUES(?,?,?,?)", -1,
                                &q->ins_batch, NULL) != SQLITE_OK ||
@@ -203,6 +207,9 @@ static void sq_close(void *b)
     vk_buf_free(&q->body);
     vk_buf_free(&q->pos);
     vk_buf_free(&q->arena);
+    free(q->rows);
+    free(q->ht);
+    free(q->ord);
     free(q->to_key);
     free(q);
 }
@@ -214,10 +221,12 @@ static void sq_close(void *b)
 struct irow {
     uint16_t key;
     uint8_t session;
+    bool rep;                  /* first row of its value in the batch: holds the counts */
     struct vk_sql_param v;
     size_t off;
     int64_t rid;
     uint64_t bytes;
+    uint64_t acnt, ases, abytes;
 };
 
 static int cmp_param(const struct vk_sql_param *a, const struct vk_sql_param *b)
@@ -230,13 +239,37 @@ static int cmp_param(const struct vk_sql_param *a, const struct vk_sql_param *b)
     return a->n < b->n ? -1 : a->n > b->n;
 }
 
-static int cmp_irow(const void *x, const void *y)
+/* Hash of an index value for the per-batch value counts: FNV-1a over the key, the type
+ * and the bytes, ASCII case folded for text (text values compare NOCASE). */
+static uint64_t row_hash(uint16_t key, const struct vk_sql_param *v)
 {
-    const struct irow *a = x, *b = y;
-    if (a->key != b->key) return a->key < b->key ? -1 : 1;
-    int c = cmp_param(&a->v, &b->v);
-    if (c) return c;
-    return a->rid < b->rid ? -1 : a->rid > b->rid;
+    uint64_t h = 1469598103934665603ull ^ key ^ ((uint64_t)v->type << 16);
+    if (v->type == VK_SQLP_INT) return (h ^ (uint64_t)v->i) * 1099511628211ull;
+    for (size_t i = 0; i < v->n; i++) {
+        uint8_t c = (uint8_t)v->p[i];
+        if (v->type == VK_SQLP_TEXT && c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+        h = (h ^ c) * 1099511628211ull;
+    }
+    return h;
+}
+
+static uint64_t sort_key(uint16_t key, const struct vk_sql_param *v)
+{
+    uint64_t sk = (uint64_t)key << 48;
+    if (v->type == VK_SQLP_INT) return sk | ((uint64_t)v->i ^ (1ull << 63)) >> 16;
+    uint64_t pre = 0;
+    for (size_t i = 0; i < 6; i++) {
+        uint8_t c = i < v->n ? (uint8_t)v->p[i] : 0;
+        if (v->type == VK_SQLP_TEXT && c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+        pre = pre << 8 | c;
+    }
+    return sk | pre;
+}
+
+static int cmp_ordk(const void *x, const void *y)
+{
+    uint64_t a = ((const struct ordk *)x)->sk, b = ((const struct ordk *)y)->sk;
+    return a < b ? -1 : a > b;
 }
 
 static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
@@ -277,11 +310,20 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     struct sq *q = b;
     size_t cap = 0, nrows = 0;
     for (size_t i = 0; i < n; i++) cap += recs[i].meta.n;
-    struct irow *rows = malloc((cap ? cap : 1) * sizeof *rows);
-    if (!rows) {
-        snprintf(err, errlen, "out of memory for a batch of %zu records", n);
-        return VK_ENOMEM;
+    if (cap > q->rows_cap) {
+        struct irow *nr = realloc(q->rows, cap * sizeof *nr);
+        uint32_t *no = nr ? realloc(q->ht, 2 * cap * sizeof *no) : NULL;
+        struct ordk *oo = no ? realloc(q->ord, cap * sizeof *oo) : NULL;
+        if (nr) q->rows = nr;
+        if (no) q->ht = no;
+        if (oo) q->ord = oo;
+        if (!nr || !no || !oo) {
+            snprintf(err, errlen, "out of memory for a batch of %zu records", n);
+            return VK_ENOMEM;
+        }
+        q->rows_cap = cap;
     }
+    struct irow *rows = q->rows;
     int rc = exec(q, "BEGIN IMMEDIATE", err, errlen);
     int64_t rid_lo = 0, rid_hi = 0;
     q->arena.len = 0;
@@ -346,11 +388,42 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
             if ((rc = step_done(q, q->ins_recx, err, errlen))) break;
         }
     }
-    for (size_t i = 0; i < nrows; i++)
-        if (rows[i].v.type != VK_SQLP_INT) rows[i].v.p = (char *)q->arena.p + rows[i].off;
-    if (!rc) qsort(rows, nrows, sizeof *rows, cmp_irow);
-    for (size_t i = 0; i < nrows && !rc; i++) {
+    /* value counts of the batch: equal values (per key) meet in the hash table */
+    size_t hsz = 1;
+    while (hsz < nrows * 2) hsz <<= 1;
+    if (hsz > 2 * q->rows_cap) hsz = 2 * q->rows_cap; /* rows_cap >= nrows; a power of two is not needed */
+    memset(q->ht, 0, hsz * sizeof *q->ht);
+    for (size_t i = 0; i < nrows; i++) {
         struct irow *w = &rows[i];
+        if (w->v.type != VK_SQLP_INT) w->v.p = (char *)q->arena.p + w->off;
+        size_t slot = row_hash(w->key, &w->v) % hsz;
+        for (;;) {
+            uint32_t at = q->ht[slot];
+            if (!at) {
+                q->ht[slot] = (uint32_t)i + 1;
+                w->rep = true;
+                w->acnt = 1;
+                w->ases = w->session;
+                w->abytes = w->bytes;
+                break;
+            }
+            struct irow *r = &rows[at - 1];
+            if (r->key == w->key && cmp_param(&r->v, &w->v) == 0) {
+                w->rep = false;
+                r->acnt++;
+                r->ases += w->session;
+                r->abytes += w->bytes;
+                break;
+            }
+            slot = (slot + 1) % hsz;
+        }
+    }
+    /* inserting in (table, value prefix) order keeps B-tree inserts local; the exact order
+     * among equal prefixes does not matter, so one integer compare decides */
+    for (size_t i = 0; i < nrows; i++) q->ord[i] = (struct ordk){sort_key(rows[i].key, &rows[i].v), (uint32_t)i};
+    qsort(q->ord, nrows, sizeof *q->ord, cmp_ordk);
+    for (size_t i = 0; i < nrows && !rc; i++) {
+        struct irow *w = &rows[q->ord[i].i];
         sqlite3_stmt **st = &q->ins_key[w->key];
         if (!*st) {
             char sql[256];
@@ -365,23 +438,15 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         sqlite3_bind_int64(*st, 2, w->rid);
         rc = step_done(q, *st, err, errlen);
     }
-    /* running value counts: rows are sorted by key and value, so equal values are adjacent */
-    for (size_t i = 0; i < nrows && !rc;) {
-        size_t j = i;
-        uint64_t cnt = 0, ses = 0, by = 0;
-        while (j < nrows && rows[j].key == rows[i].key && cmp_param(&rows[j].v, &rows[i].v) == 0) {
-            cnt++;
-            ses += rows[j].session;
-            by += rows[j].bytes;
-            j++;
-        }
-        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[rows[i].key]);
-        bind_param(q->ins_agg, 2, &rows[i].v);
-        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)cnt);
-        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)ses);
-        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)by);
+    for (size_t i = 0; i < nrows && !rc; i++) {
+        const struct irow *a = &rows[i];
+        if (!a->rep) continue;
+        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[a->key]);
+        bind_param(q->ins_agg, 2, &a->v);
+        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)a->acnt);
+        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)a->ases);
+        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)a->abytes);
         rc = step_done(q, q->ins_agg, err, errlen);
-        i = j;
     }
     if (!rc && n) {
         struct timespec ts;
@@ -394,7 +459,6 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     }
     if (!rc) rc = exec(q, "COMMIT", err, errlen);
     else sqlite3_exec(q->db, "ROLLBACK", NULL, NULL, NULL);
-    free(rows);
     return rc;
 }
 
