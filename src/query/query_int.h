@@ -93,4 +93,8 @@ int vk_query_time_prefix(const char *s, size_t n, int64_t now_ms, int64_t *out, 
 /* ms since epoch as `2013-11-25T14:55:58.000Z` (plain number outside years 0..9999). */
 void vk_query_time_str(int64_t ms, char out[40]);
 
+/* query_rids.c: the vk_rids() table function on a connection. */
+struct sqlite3;
+int vk_query_rids_register(struct sqlite3 *db);
+
 #endif

@@ -2,8 +2,10 @@
  *
  * The walk over AND/OR/NOT is shared; what a term becomes is a dialect's business (struct
  * dialect: SQLite now, ClickHouse later). In SQLite every key but time and time.end has a
- * table k_<key>(v, rid) with one row per distinct value, so a term is
- * `r.rid IN (SELECT rid FROM k_<key> WHERE <condition on v>)`: "any value satisfies", and
+ * table k_<key>(v, b, n, rids): per value and write batch, the list of records that hold
+ * it (a posting list, query_rids.c), so a term is
+ * `r.rid IN (SELECT p.rid FROM k_<key> k, vk_rids(k.rids) p WHERE <condition on v>)`:
+ * "any value satisfies", and
  * its negation "no value satisfies", exactly as the evaluator reads a record. Values are
  * always bound parameters. String conditions are written so that SQLite compares bytes
  * exactly as query_eval.c does: NOCASE and lower() fold ASCII only, and substring tests run
@@ -53,17 +55,19 @@ int vk_query_sql_ddl(enum vk_sql_dialect d, void (*stmt)(void *ud, const char *s
         const char *t = vk_query_sql_table(k);
         if (!t) continue;
         enum vk_type ty = vk_key_info(k)->type;
+        /* b: the write batch (its first rid); n: records in the list; rids: the list */
         if (ty == VK_T_STR) {
             /* The key is BINARY so that values differing only in case stay distinct rows
              * (`==`, *_cs and regex_cs need them); the NOCASE index serves `=`. */
             snprintf(sql, sizeof sql,
-                     "CREATE TABLE IF NOT EXISTS %.63s(v TEXT COLLATE NOCASE, rid INTEGER NOT NULL, "
-                     "PRIMARY KEY(v COLLATE BINARY, rid)) WITHOUT ROWID", t);
+                     "CREATE TABLE IF NOT EXISTS %.63s(v TEXT COLLATE NOCASE, b INTEGER NOT NULL, n INTEGER NOT NULL, "
+                     "rids BLOB NOT NULL, PRIMARY KEY(v COLLATE BINARY, b)) WITHOUT ROWID", t);
             stmt(ud, sql);
             snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %.63s_ci ON %.63s(v)", t, t);
         } else {
             snprintf(sql, sizeof sql,
-                     "CREATE TABLE IF NOT EXISTS %.63s(v %s, rid INTEGER NOT NULL, PRIMARY KEY(v, rid)) WITHOUT ROWID",
+                     "CREATE TABLE IF NOT EXISTS %.63s(v %s, b INTEGER NOT NULL, n INTEGER NOT NULL, rids BLOB NOT NULL, "
+                     "PRIMARY KEY(v, b)) WITHOUT ROWID",
                      t, ty == VK_T_IP ? "BLOB" : "INTEGER");
         }
         stmt(ud, sql);
@@ -324,7 +328,7 @@ static void sqlite_term(struct sb *b, const struct q_node *n)
         sqlite_cond(b, n, n->key == VK_K_TIME ? "r.time" : "r.time_end");
         return;
     }
-    putf(b, "r.rid IN (SELECT rid FROM %s", vk_query_sql_table(n->key));
+    putf(b, "r.rid IN (SELECT p.rid FROM %s k, vk_rids(k.rids) p", vk_query_sql_table(n->key));
     if (n->kind == QN_CMP) {
         put(b, " WHERE ");
         sqlite_cond(b, n, "v");
@@ -500,7 +504,8 @@ int vk_query_sqlite_register(void *sqlite3_db)
     if (!db) return VK_EINVAL;
     if (sqlite3_create_function(db, "vk_regexp", 2, flags, NULL, regexp_func, NULL, NULL) != SQLITE_OK ||
         sqlite3_create_function(db, "vk_iregexp", 2, flags, &icase_tag, regexp_func, NULL, NULL) != SQLITE_OK ||
-        sqlite3_create_function(db, "regexp", 2, flags, NULL, regexp_func, NULL, NULL) != SQLITE_OK)
+        sqlite3_create_function(db, "regexp", 2, flags, NULL, regexp_func, NULL, NULL) != SQLITE_OK ||
+        vk_query_rids_register(db) != 0)
         return VK_EINVAL;
     return 0;
 }

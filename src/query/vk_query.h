@@ -90,11 +90,13 @@ void vk_sql_free(struct vk_sql *s);
 /* ---- the SQLite physical layout -----------------------------------------------------------
  * rec(rid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, time INTEGER NOT NULL,
  *     time_end INTEGER NOT NULL, body BLOB NOT NULL) + index rec_time ON rec(time).
- * One table per registry key except time and time.end:
- *     k_<name, '.' and '-' as '_'>(v T, rid INTEGER NOT NULL, PRIMARY KEY(v, rid)) WITHOUT ROWID
- * with T = TEXT COLLATE NOCASE (strings), INTEGER (uint, time: ms), BLOB (ip: 16 bytes,
- * IPv4 as ::ffff:a.b.c.d). One row per distinct value: insert with INSERT OR IGNORE, since
- * values that differ only in ASCII case are one row (the PRIMARY KEY folds them). */
+ * One table per registry key except time and time.end, holding posting lists:
+ *     k_<name, '.' and '-' as '_'>(v T, b INTEGER, n INTEGER, rids BLOB, PRIMARY KEY(v, b)) WITHOUT ROWID
+ * with T = TEXT COLLATE NOCASE (strings; the key is v COLLATE BINARY, plus an index
+ * k_<name>_ci on v), INTEGER (uint, time: ms), BLOB (ip: 16 bytes, IPv4 as ::ffff:a.b.c.d).
+ * One row per exact value and write batch b (any number that is unique per batch, e.g. its
+ * first rid): rids lists, ascending, the n records of the batch holding the value
+ * (vk_query_rids_encode); SQL reads a list with the table function vk_rids(rids). */
 
 /* "k_ip_src" for ip.src; NULL for time and time.end (rec columns) and unknown keys. */
 const char *vk_query_sql_table(enum vk_key k);
@@ -110,8 +112,11 @@ int vk_query_sql_value(const struct vk_meta *m, const struct vk_meta_item *it,
                        struct vk_sql_param *out);
 /* Registers on a sqlite3 connection what the SQL needs: vk_regexp(pattern, value) and
  * vk_iregexp(pattern, value) (POSIX ERE, regcomp cached per statement through sqlite
- * auxdata), and `regexp` as the case-sensitive one so `v REGEXP 'x'` works in a shell.
- * Returns 0 or VK_EINVAL. */
+ * auxdata), `regexp` as the case-sensitive one so `v REGEXP 'x'` works in a shell, and
+ * the table function vk_rids(list). Returns 0 or VK_EINVAL. */
 int vk_query_sqlite_register(void *sqlite3_db);
+/* A posting list: ascending rids as varint deltas into out (at most 10 bytes per rid).
+ * Returns the bytes written. */
+size_t vk_query_rids_encode(const int64_t *rids, size_t n, uint8_t *out);
 
 #endif

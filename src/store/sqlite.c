@@ -33,6 +33,8 @@ struct sq {
     struct irow *rows;         /* index rows of a batch, kept between batches */
     uint32_t *ht;              /* open-addressing table over them, for the value counts */
     struct ordk { uint64_t sk; uint32_t i; } *ord; /* insert order: by table and value prefix */
+    int64_t *rids;             /* one posting list being written, and its encoding */
+    uint8_t *list;
     size_t rows_cap;
 };
 
@@ -210,6 +212,8 @@ static void sq_close(void *b)
     free(q->rows);
     free(q->ht);
     free(q->ord);
+    free(q->rids);
+    free(q->list);
     free(q->to_key);
     free(q);
 }
@@ -222,6 +226,7 @@ struct irow {
     uint16_t key;
     uint8_t session;
     bool rep;                  /* first row of its value in the batch: holds the counts */
+    uint32_t next, last;       /* chain of the rows of one value (index + 1; 0 = end) */
     struct vk_sql_param v;
     size_t off;
     int64_t rid;
@@ -229,27 +234,20 @@ struct irow {
     uint64_t acnt, ases, abytes;
 };
 
-static int cmp_param(const struct vk_sql_param *a, const struct vk_sql_param *b)
+static bool same_param(const struct vk_sql_param *a, const struct vk_sql_param *b)
 {
-    if (a->type != b->type) return a->type < b->type ? -1 : 1;
-    if (a->type == VK_SQLP_INT) return a->i < b->i ? -1 : a->i > b->i;
-    size_t n = a->n < b->n ? a->n : b->n;
-    int c = a->type == VK_SQLP_TEXT ? strncasecmp(a->p, b->p, n) : memcmp(a->p, b->p, n);
-    if (c) return c;
-    return a->n < b->n ? -1 : a->n > b->n;
+    if (a->type != b->type) return false;
+    if (a->type == VK_SQLP_INT) return a->i == b->i;
+    return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
-/* Hash of an index value for the per-batch value counts: FNV-1a over the key, the type
- * and the bytes, ASCII case folded for text (text values compare NOCASE). */
+/* Hash of an exact index value (FNV-1a over key, type and bytes): rows of one value in a
+ * batch become one posting list. */
 static uint64_t row_hash(uint16_t key, const struct vk_sql_param *v)
 {
     uint64_t h = 1469598103934665603ull ^ key ^ ((uint64_t)v->type << 16);
     if (v->type == VK_SQLP_INT) return (h ^ (uint64_t)v->i) * 1099511628211ull;
-    for (size_t i = 0; i < v->n; i++) {
-        uint8_t c = (uint8_t)v->p[i];
-        if (v->type == VK_SQLP_TEXT && c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
-        h = (h ^ c) * 1099511628211ull;
-    }
+    for (size_t i = 0; i < v->n; i++) h = (h ^ (uint8_t)v->p[i]) * 1099511628211ull;
     return h;
 }
 
@@ -314,10 +312,14 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         struct irow *nr = realloc(q->rows, cap * sizeof *nr);
         uint32_t *no = nr ? realloc(q->ht, 2 * cap * sizeof *no) : NULL;
         struct ordk *oo = no ? realloc(q->ord, cap * sizeof *oo) : NULL;
+        int64_t *ri = oo ? realloc(q->rids, cap * sizeof *ri) : NULL;
+        uint8_t *li = ri ? realloc(q->list, cap * 10) : NULL;
         if (nr) q->rows = nr;
         if (no) q->ht = no;
         if (oo) q->ord = oo;
-        if (!nr || !no || !oo) {
+        if (ri) q->rids = ri;
+        if (li) q->list = li;
+        if (!nr || !no || !oo || !ri || !li) {
             snprintf(err, errlen, "out of memory for a batch of %zu records", n);
             return VK_ENOMEM;
         }
@@ -399,17 +401,21 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         size_t slot = row_hash(w->key, &w->v) % hsz;
         for (;;) {
             uint32_t at = q->ht[slot];
+            w->next = 0;
             if (!at) {
                 q->ht[slot] = (uint32_t)i + 1;
                 w->rep = true;
+                w->last = (uint32_t)i + 1;
                 w->acnt = 1;
                 w->ases = w->session;
                 w->abytes = w->bytes;
                 break;
             }
             struct irow *r = &rows[at - 1];
-            if (r->key == w->key && cmp_param(&r->v, &w->v) == 0) {
+            if (r->key == w->key && same_param(&r->v, &w->v)) {
                 w->rep = false;
+                rows[r->last - 1].next = (uint32_t)i + 1;
+                r->last = (uint32_t)i + 1;
                 r->acnt++;
                 r->ases += w->session;
                 r->abytes += w->bytes;
@@ -418,34 +424,37 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
             slot = (slot + 1) % hsz;
         }
     }
-    /* inserting in (table, value prefix) order keeps B-tree inserts local; the exact order
-     * among equal prefixes does not matter, so one integer compare decides */
-    for (size_t i = 0; i < nrows; i++) q->ord[i] = (struct ordk){sort_key(rows[i].key, &rows[i].v), (uint32_t)i};
-    qsort(q->ord, nrows, sizeof *q->ord, cmp_ordk);
-    for (size_t i = 0; i < nrows && !rc; i++) {
+    /* one posting list per value, inserted in (table, value prefix) order, which keeps
+     * B-tree inserts local (the exact order among equal prefixes does not matter) */
+    size_t nrep = 0;
+    for (size_t i = 0; i < nrows; i++)
+        if (rows[i].rep) q->ord[nrep++] = (struct ordk){sort_key(rows[i].key, &rows[i].v), (uint32_t)i};
+    qsort(q->ord, nrep, sizeof *q->ord, cmp_ordk);
+    for (size_t i = 0; i < nrep && !rc; i++) {
         struct irow *w = &rows[q->ord[i].i];
         sqlite3_stmt **st = &q->ins_key[w->key];
         if (!*st) {
             char sql[256];
-            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(v, rid) VALUES(?, ?)", vk_query_sql_table((enum vk_key)w->key));
+            snprintf(sql, sizeof sql, "INSERT INTO %s(v, b, n, rids) VALUES(?, ?, ?, ?)", vk_query_sql_table((enum vk_key)w->key));
             if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
                 snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
                 rc = VK_EIO;
                 break;
             }
         }
+        size_t k = 0;
+        for (uint32_t at = q->ord[i].i + 1; at; at = rows[at - 1].next) q->rids[k++] = rows[at - 1].rid;
+        size_t len = vk_query_rids_encode(q->rids, k, q->list);
         bind_param(*st, 1, &w->v);
-        sqlite3_bind_int64(*st, 2, w->rid);
-        rc = step_done(q, *st, err, errlen);
-    }
-    for (size_t i = 0; i < nrows && !rc; i++) {
-        const struct irow *a = &rows[i];
-        if (!a->rep) continue;
-        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[a->key]);
-        bind_param(q->ins_agg, 2, &a->v);
-        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)a->acnt);
-        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)a->ases);
-        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)a->abytes);
+        sqlite3_bind_int64(*st, 2, rid_lo);
+        sqlite3_bind_int64(*st, 3, (int64_t)k);
+        sqlite3_bind_blob(*st, 4, q->list, (int)len, SQLITE_STATIC);
+        if ((rc = step_done(q, *st, err, errlen))) break;
+        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[w->key]);
+        bind_param(q->ins_agg, 2, &w->v);
+        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)w->acnt);
+        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)w->ases);
+        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)w->abytes);
         rc = step_done(q, q->ins_agg, err, errlen);
     }
     if (!rc && n) {
@@ -696,8 +705,9 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
             return VK_ENOMEM;
         }
         snprintf(sql, len,
-                 "SELECT k.v, count(*), sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k JOIN rec r ON r.rid = k.rid "
-                 "LEFT JOIN recx x ON x.rid = k.rid WHERE %s GROUP BY k.v ORDER BY %s DESC, k.v LIMIT ?%d",
+                 "SELECT k.v, count(*), sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k, vk_rids(k.rids) p "
+                 "JOIN rec r ON r.rid = p.rid LEFT JOIN recx x ON x.rid = p.rid WHERE %s GROUP BY k.v "
+                 "ORDER BY %s DESC, k.v LIMIT ?%d",
                  tab, w.text, order, w.nparams + 1);
     }
     sqlite3_stmt *st = NULL;
@@ -772,7 +782,8 @@ static int sq_positions(void *b, const char *id, uint64_t **pos, size_t *n, char
 {
     struct sq *q = b;
     char sql[256];
-    snprintf(sql, sizeof sql, "SELECT x.pos FROM %s k JOIN recx x ON x.rid = k.rid WHERE k.v = ?1 ORDER BY k.rid",
+    snprintf(sql, sizeof sql,
+             "SELECT x.pos FROM %s k, vk_rids(k.rids) p JOIN recx x ON x.rid = p.rid WHERE k.v = ?1 ORDER BY p.rid",
              vk_query_sql_table(VK_K_ID));
     sqlite3_stmt *st;
     int rc = prep(q, sql, &st, err, errlen);
@@ -804,9 +815,9 @@ static int64_t scalar(struct sq *q, const char *sql)
     return v;
 }
 
-/* Delete the records with rid <= upto from every table, and take them out of the value
- * counts (recomputed for the keys they had: a full pass over the index tables, which is
- * why retention runs seldom). */
+/* Delete the records with rid <= upto (a batch boundary) from every table, and take them
+ * out of the value counts (recomputed from the remaining posting lists: a full pass over
+ * the index tables, which is why retention runs seldom). */
 static int delete_upto(struct sq *q, int64_t upto, uint64_t *deleted)
 {
     char sql[512], err[256];
@@ -817,14 +828,15 @@ static int delete_upto(struct sq *q, int64_t upto, uint64_t *deleted)
     for (int k = 0; k < VK_K__COUNT && !rc; k++) {
         const char *tab = vk_query_sql_table((enum vk_key)k);
         if (!tab) continue;
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE rid <= %lld", tab, (long long)upto);
+        /* upto is the last rid of a batch, and b the first: whole lists go */
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE b <= %lld", tab, (long long)upto);
         rc = exec(q, sql, err, sizeof err);
         if (rc) break;
         snprintf(sql, sizeof sql,
                  "DELETE FROM agg WHERE pid = %d; INSERT INTO agg(pid, v, n, sessions, bytes) SELECT %d, k.v, count(*), "
-                 "sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k JOIN rec r ON r.rid = k.rid AND r.rid > %lld "
-                 "LEFT JOIN recx x ON x.rid = k.rid GROUP BY k.v",
-                 q->to_pid[k], q->to_pid[k], tab, (long long)upto);
+                 "sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k, vk_rids(k.rids) p JOIN rec r ON r.rid = p.rid "
+                 "LEFT JOIN recx x ON x.rid = p.rid GROUP BY k.v",
+                 q->to_pid[k], q->to_pid[k], tab);
         rc = exec(q, sql, err, sizeof err);
     }
     if (!rc) {

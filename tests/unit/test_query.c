@@ -444,8 +444,8 @@ static void sql_text_and_params(void **st)
     struct vk_query *q = vk_query_parse("port.dst=22,80-90 && !exists file.sha256 || time>=1385391358", T0, &e);
     assert_non_null(q);
     assert_int_equal(vk_query_sql(q, VK_SQL_SQLITE, &s, &e), 0);
-    assert_string_equal(s.where, "((r.rid IN (SELECT rid FROM k_port_dst WHERE (v = ?1 OR v BETWEEN ?2 AND ?3)) AND "
-                                 "NOT r.rid IN (SELECT rid FROM k_file_sha256)) OR r.time >= ?4)");
+    assert_string_equal(s.where, "((r.rid IN (SELECT p.rid FROM k_port_dst k, vk_rids(k.rids) p WHERE (v = ?1 OR v BETWEEN ?2 AND ?3)) AND "
+                                 "NOT r.rid IN (SELECT p.rid FROM k_file_sha256 k, vk_rids(k.rids) p)) OR r.time >= ?4)");
     assert_int_equal(s.nparams, 4);
     int64_t want[] = {22, 80, 90, T0};
     for (int i = 0; i < 4; i++) {
@@ -464,12 +464,12 @@ static void sql_text_and_params(void **st)
     assert_non_null(q);
     assert_int_equal(vk_query_sql(q, VK_SQL_SQLITE, &s, &e), 0);
     assert_string_equal(s.where,
-                        "(r.rid IN (SELECT rid FROM k_http_uri WHERE instr(CAST(lower(v) AS BLOB), ?1) > 0) AND "
-                        "r.rid IN (SELECT rid FROM k_http_host WHERE v = ?2) AND "
-                        "r.rid IN (SELECT rid FROM k_http_host WHERE v COLLATE BINARY IN (?3, ?4)) AND "
-                        "r.rid IN (SELECT rid FROM k_http_uri WHERE substr(CAST(v AS BLOB), ?5) = ?6) AND "
-                        "r.rid IN (SELECT rid FROM k_http_uri WHERE substr(CAST(lower(v) AS BLOB), ?7, ?8) = ?9) AND "
-                        "r.rid IN (SELECT rid FROM k_http_uri WHERE vk_iregexp(?10, v)))");
+                        "(r.rid IN (SELECT p.rid FROM k_http_uri k, vk_rids(k.rids) p WHERE instr(CAST(lower(v) AS BLOB), ?1) > 0) AND "
+                        "r.rid IN (SELECT p.rid FROM k_http_host k, vk_rids(k.rids) p WHERE v = ?2) AND "
+                        "r.rid IN (SELECT p.rid FROM k_http_host k, vk_rids(k.rids) p WHERE v COLLATE BINARY IN (?3, ?4)) AND "
+                        "r.rid IN (SELECT p.rid FROM k_http_uri k, vk_rids(k.rids) p WHERE substr(CAST(v AS BLOB), ?5) = ?6) AND "
+                        "r.rid IN (SELECT p.rid FROM k_http_uri k, vk_rids(k.rids) p WHERE substr(CAST(lower(v) AS BLOB), ?7, ?8) = ?9) AND "
+                        "r.rid IN (SELECT p.rid FROM k_http_uri k, vk_rids(k.rids) p WHERE vk_iregexp(?10, v)))");
     assert_int_equal(s.nparams, 10);
     assert_int_equal(s.params[0].type, VK_SQLP_BLOB);
     assert_int_equal(s.params[0].n, 4);
@@ -488,7 +488,7 @@ static void sql_text_and_params(void **st)
     /* addresses: 16-byte blobs, IPv4 mapped */
     q = vk_query_parse("ip.src=10.0.0.0/8,::1", T0, &e);
     assert_int_equal(vk_query_sql(q, VK_SQL_SQLITE, &s, &e), 0);
-    assert_string_equal(s.where, "r.rid IN (SELECT rid FROM k_ip_src WHERE (v = ?1 OR v BETWEEN ?2 AND ?3))");
+    assert_string_equal(s.where, "r.rid IN (SELECT p.rid FROM k_ip_src k, vk_rids(k.rids) p WHERE (v = ?1 OR v BETWEEN ?2 AND ?3))");
     assert_memory_equal(s.params[0].p, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
     assert_memory_equal(s.params[1].p, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\0\0\0", 16);
     assert_memory_equal(s.params[2].p, "\0\0\0\0\0\0\0\0\0\0\xff\xff\x0a\xff\xff\xff", 16);
@@ -599,10 +599,10 @@ static void layout(void **st)
     assert_int_equal(d.n, 2 + (VK_K__COUNT - 2) + nstr); /* rec, rec_time, a table per key, an index per string key */
     assert_string_equal(d.first, "CREATE TABLE IF NOT EXISTS rec(rid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, "
                                  "time INTEGER NOT NULL, time_end INTEGER NOT NULL, body BLOB NOT NULL)");
-    assert_string_equal(d.str, "CREATE TABLE IF NOT EXISTS k_http_host(v TEXT COLLATE NOCASE, rid INTEGER NOT NULL, "
-                               "PRIMARY KEY(v COLLATE BINARY, rid)) WITHOUT ROWID");
-    assert_string_equal(d.ip, "CREATE TABLE IF NOT EXISTS k_ip_src(v BLOB, rid INTEGER NOT NULL, PRIMARY KEY(v, rid)) "
-                              "WITHOUT ROWID");
+    assert_string_equal(d.str, "CREATE TABLE IF NOT EXISTS k_http_host(v TEXT COLLATE NOCASE, b INTEGER NOT NULL, "
+                               "n INTEGER NOT NULL, rids BLOB NOT NULL, PRIMARY KEY(v COLLATE BINARY, b)) WITHOUT ROWID");
+    assert_string_equal(d.ip, "CREATE TABLE IF NOT EXISTS k_ip_src(v BLOB, b INTEGER NOT NULL, n INTEGER NOT NULL, "
+                              "rids BLOB NOT NULL, PRIMARY KEY(v, b)) WITHOUT ROWID");
     assert_int_equal(vk_query_sql_ddl(VK_SQL_CLICKHOUSE, collect, &d), VK_EINVAL);
 
     struct vk_meta m;
@@ -708,6 +708,36 @@ static void sqlite_functions(void **st)
     sqlite3_close(db);
 }
 
+/* Posting lists: encode, read back through vk_rids(), and a cut list ends early. */
+static void posting_lists(void **st)
+{
+    (void)st;
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    assert_int_equal(vk_query_sqlite_register(db), 0);
+    int64_t rids[] = {3, 5, 1000000, 1000001, (int64_t)1 << 40};
+    uint8_t list[64];
+    size_t n = vk_query_rids_encode(rids, 5, list);
+    assert_int_equal(n, 1 + 1 + 3 + 1 + 6);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT rid FROM vk_rids(?1)", -1, &q, NULL), SQLITE_OK);
+    for (size_t cut = n + 1; cut-- > 0;) {
+        sqlite3_bind_blob(q, 1, list, (int)cut, SQLITE_STATIC);
+        size_t got = 0;
+        while (sqlite3_step(q) == SQLITE_ROW) {
+            assert_true(got < 5);
+            assert_int_equal(sqlite3_column_int64(q, 0), rids[got]);
+            got++;
+        }
+        /* whole varints only: a cut inside one drops it */
+        size_t want = cut >= 12 ? 5 : cut >= 6 ? 4 : cut >= 5 ? 3 : cut >= 2 ? 2 : cut;
+        assert_int_equal(got, want);
+        sqlite3_reset(q);
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -715,6 +745,7 @@ int main(void)
         cmocka_unit_test(times),            cmocka_unit_test(evaluate),         cmocka_unit_test(evaluate_threads),
         cmocka_unit_test(sql_text_and_params), cmocka_unit_test(sql_limits),    cmocka_unit_test(layout),
         cmocka_unit_test(time_bounds),      cmocka_unit_test(sqlite_functions),
+        cmocka_unit_test(posting_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

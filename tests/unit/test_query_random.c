@@ -140,6 +140,16 @@ static sqlite3 *load_db(void)
     assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO rec(rid, kind, time, time_end, body) VALUES(?1, 0, ?2, ?3, X'')",
                                         -1, &ins, NULL),
                      SQLITE_OK);
+    /* index rows as the store writes them: one posting list per exact value and batch
+     * (batches of 5 records, so lists hold several rids) */
+    struct ent {
+        const char *tab;
+        struct vk_sql_param v;
+        uint8_t *bytes;
+        int64_t rids[5];
+        size_t n;
+    } ents[5 * 64];
+    size_t nent = 0;
     for (int r = 0; r < NREC; r++) {
         int64_t t, te;
         vk_query_rec_times(&recs[r], &t, &te);
@@ -153,15 +163,40 @@ static sqlite3 *load_db(void)
             const char *tab = vk_query_sql_table(it->key);
             struct vk_sql_param v;
             if (!tab || vk_query_sql_value(&recs[r], it, &v) < 0) continue;
+            size_t e;
+            for (e = 0; e < nent; e++)
+                if (ents[e].tab == tab && ents[e].v.type == v.type && ents[e].v.i == v.i && ents[e].v.n == v.n &&
+                    (!v.n || memcmp(ents[e].bytes, v.p, v.n) == 0))
+                    break;
+            if (e == nent) {
+                assert_true(nent < sizeof ents / sizeof *ents);
+                ents[e].tab = tab;
+                ents[e].v = v;
+                ents[e].bytes = malloc(v.n ? v.n : 1);
+                memcpy(ents[e].bytes, v.p, v.n);
+                ents[e].v.p = (char *)ents[e].bytes;
+                ents[e].n = 0;
+                nent++;
+            }
+            if (!ents[e].n || ents[e].rids[ents[e].n - 1] != r + 1) ents[e].rids[ents[e].n++] = r + 1;
+        }
+        if ((r + 1) % 5 && r + 1 < NREC) continue;
+        for (size_t e = 0; e < nent; e++) {
             char sql[128];
             sqlite3_stmt *st;
-            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(v, rid) VALUES(?1, ?2)", tab);
+            uint8_t list[64];
+            size_t ln = vk_query_rids_encode(ents[e].rids, ents[e].n, list);
+            snprintf(sql, sizeof sql, "INSERT INTO %s(v, b, n, rids) VALUES(?1, ?2, ?3, ?4)", ents[e].tab);
             assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-            bind_param(st, 1, &v);
-            sqlite3_bind_int(st, 2, r + 1);
+            bind_param(st, 1, &ents[e].v);
+            sqlite3_bind_int(st, 2, r / 5);
+            sqlite3_bind_int(st, 3, (int)ents[e].n);
+            sqlite3_bind_blob(st, 4, list, (int)ln, SQLITE_TRANSIENT);
             assert_int_equal(sqlite3_step(st), SQLITE_DONE);
             sqlite3_finalize(st);
+            free(ents[e].bytes);
         }
+        nent = 0;
     }
     sqlite3_finalize(ins);
     return db;
