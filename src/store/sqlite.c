@@ -226,7 +226,7 @@ struct irow {
     uint16_t key;
     uint8_t session;
     bool rep;                  /* first row of its value in the batch: holds the counts */
-    uint32_t next, last;       /* chain of the rows of one value (index + 1; 0 = end) */
+    uint32_t rep_of;           /* index of the row holding its value's counts */
     struct vk_sql_param v;
     size_t off;
     int64_t rid;
@@ -309,6 +309,7 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     size_t cap = 0, nrows = 0;
     for (size_t i = 0; i < n; i++) cap += recs[i].meta.n;
     if (cap > q->rows_cap) {
+        cap += cap / 2; /* grow geometrically: a fresh mapping faults in page by page */
         struct irow *nr = realloc(q->rows, cap * sizeof *nr);
         uint32_t *no = nr ? realloc(q->ht, 2 * cap * sizeof *no) : NULL;
         struct ordk *oo = no ? realloc(q->ord, cap * sizeof *oo) : NULL;
@@ -401,11 +402,10 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         size_t slot = row_hash(w->key, &w->v) % hsz;
         for (;;) {
             uint32_t at = q->ht[slot];
-            w->next = 0;
             if (!at) {
                 q->ht[slot] = (uint32_t)i + 1;
                 w->rep = true;
-                w->last = (uint32_t)i + 1;
+                w->rep_of = (uint32_t)i;
                 w->acnt = 1;
                 w->ases = w->session;
                 w->abytes = w->bytes;
@@ -414,8 +414,7 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
             struct irow *r = &rows[at - 1];
             if (r->key == w->key && same_param(&r->v, &w->v)) {
                 w->rep = false;
-                rows[r->last - 1].next = (uint32_t)i + 1;
-                r->last = (uint32_t)i + 1;
+                w->rep_of = at - 1;
                 r->acnt++;
                 r->ases += w->session;
                 r->abytes += w->bytes;
@@ -430,6 +429,16 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     for (size_t i = 0; i < nrows; i++)
         if (rows[i].rep) q->ord[nrep++] = (struct ordk){sort_key(rows[i].key, &rows[i].v), (uint32_t)i};
     qsort(q->ord, nrep, sizeof *q->ord, cmp_ordk);
+    /* lay the rids of every list out side by side: offsets per list (in q->ht, free now),
+     * then one sequential pass over the rows scatters each rid to its list */
+    uint32_t *fill = q->ht;
+    size_t total = 0;
+    for (size_t i = 0; i < nrep; i++) {
+        fill[q->ord[i].i] = (uint32_t)total;
+        total += rows[q->ord[i].i].acnt;
+    }
+    for (size_t i = 0; i < nrows; i++) q->rids[fill[rows[i].rep_of]++] = rows[i].rid;
+    size_t at = 0;
     for (size_t i = 0; i < nrep && !rc; i++) {
         struct irow *w = &rows[q->ord[i].i];
         sqlite3_stmt **st = &q->ins_key[w->key];
@@ -442,9 +451,9 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
                 break;
             }
         }
-        size_t k = 0;
-        for (uint32_t at = q->ord[i].i + 1; at; at = rows[at - 1].next) q->rids[k++] = rows[at - 1].rid;
-        size_t len = vk_query_rids_encode(q->rids, k, q->list);
+        size_t k = w->acnt;
+        size_t len = vk_query_rids_encode(q->rids + at, k, q->list);
+        at += k;
         bind_param(*st, 1, &w->v);
         sqlite3_bind_int64(*st, 2, rid_lo);
         sqlite3_bind_int64(*st, 3, (int64_t)k);
