@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../store/vk_logarch.h"
 #include "../store/vk_store.h"
 #include "cli.h"
 #include "reconstruct.h"
@@ -459,7 +460,35 @@ struct sctx {
     struct opts *o;
     unsigned n;
     struct vk_json j;
+    struct vk_logarch *arch; /* for an event's raw line, opened on first need */
+    bool arch_tried;
 };
+
+/* The original line of an event, for people: control bytes as '.'. */
+static void print_raw(struct sctx *c, const struct vk_meta *m)
+{
+    uint64_t ref = vk_cli_ufield(m, VK_K_LOG_RAW);
+    if (!vk_meta_has(m, VK_K_LOG_RAW)) return;
+    if (!c->arch_tried) {
+        struct vk_logarch_cfg cfg;
+        vk_logarch_cfg_default(&cfg);
+        cfg.readonly = true;
+        char err[512];
+        c->arch = vk_logarch_open(c->o->data, &cfg, err, sizeof err, NULL);
+        c->arch_tried = true;
+    }
+    struct vk_buf b;
+    vk_buf_init(&b, 1u << 20);
+    int rc = c->arch ? vk_logarch_get(c->arch, ref, &b, NULL) : VK_EIO;
+    if (rc == 0) {
+        printf("%-24s ", "raw");
+        for (size_t i = 0; i < b.len; i++) putchar(b.p[i] >= 0x20 && b.p[i] < 0x7f ? b.p[i] : '.');
+        putchar('\n');
+    } else {
+        printf("%-24s %s\n", "raw", rc == VK_LOGARCH_EXPIRED ? "raw line expired (log archive retention)" : "raw line not available");
+    }
+    vk_buf_free(&b);
+}
 
 static int on_show(void *ud, const struct vk_meta *m, const struct vk_store_recinfo *info)
 {
@@ -487,6 +516,10 @@ static int on_show(void *ud, const struct vk_meta *m, const struct vk_store_reci
     for (int k = 0; k < VK_K__COUNT; k++) /* registry order, each key once */
         if (vk_meta_has(m, (enum vk_key)k))
             printf("%-24s %s\n", vk_key_info((enum vk_key)k)->name, vk_cli_field(m, (enum vk_key)k, buf, sizeof buf));
+    if (vk_meta_has(m, VK_K_LOG_RAW)) {
+        print_raw(c, m);
+        return 0;
+    }
     printf("%-24s %u stored%s%s\n", "packets", info->npos,
            info->packets_expired ? " (packets expired: deleted by retention)" : "",
            info->packets_partial ? " (more packets than the per-record cap; not all kept)" : "");
@@ -520,6 +553,7 @@ static int cmd_show(int argc, char **argv, struct opts *o)
         rc = VK_EINVAL;
     }
     vk_json_free(&c.j);
+    vk_logarch_close(c.arch);
     vk_query_free(q);
     vk_store_close(s);
     return rc == VK_EINVAL ? 2 : rc ? 1 : 0;

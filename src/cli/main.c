@@ -269,7 +269,7 @@ const char *vk_cli_data_dir(const char *opt)
     return e && *e ? e : "./vakt-data";
 }
 
-enum { O_DATA = 300, O_ACKS, O_NO_PCAP, O_SET };
+enum { O_DATA = 300, O_ACKS, O_NO_PCAP, O_SET, O_SYSLOG, O_TLS_CERT, O_TLS_KEY, O_TEMPLATES };
 
 static int cmd_ingest(int argc, char **argv)
 {
@@ -279,10 +279,14 @@ static int cmd_ingest(int argc, char **argv)
                                        {"acks", no_argument, 0, O_ACKS},
                                        {"no-pcap", no_argument, 0, O_NO_PCAP},
                                        {"set", required_argument, 0, O_SET},
+                                       {"syslog", required_argument, 0, O_SYSLOG},
+                                       {"tls-cert", required_argument, 0, O_TLS_CERT},
+                                       {"tls-key", required_argument, 0, O_TLS_KEY},
+                                       {"templates", required_argument, 0, O_TEMPLATES},
                                        {0, 0, 0, 0}};
     struct common c;
     common_init(&c);
-    const char *data = NULL, *iface = NULL;
+    const char *data = NULL, *iface = NULL, *syslog = NULL, *cert = NULL, *key = NULL, *templates = NULL;
     bool acks = false, pcap = true;
     const char *sets[32];
     int nsets = 0;
@@ -300,12 +304,20 @@ static int cmd_ingest(int argc, char **argv)
                    "  -i, --interface IF capture live from IF until SIGINT/SIGTERM\n"
                    "  --no-pcap          do not archive packets\n"
                    "  --set KEY=VALUE    override a vakt.conf setting (e.g. pcap_max_bytes=10G)\n"
-                   "  --acks             print 'ack N' on stdout each time N records are durable\n%s",
+                   "  --acks             print 'ack N' on stdout each time N records are durable\n"
+                   "  --syslog URLS      receive syslog instead: udp://HOST:PORT,tcp://...,tls://... (RFC 5424/3164,\n"
+                   "                     RFC 6587 framing, RFC 5425 TLS) until SIGINT/SIGTERM; see docs/LOG-INPUTS.md\n"
+                   "  --tls-cert F, --tls-key F   PEM certificate and key for tls://\n"
+                   "  --templates DIR    log source templates (default: templates/logs of the installation)\n%s",
                    common_help);
             return 0;
         case O_DATA: data = optarg; continue;
         case 'i': iface = optarg; continue;
         case O_ACKS: acks = true; continue;
+        case O_SYSLOG: syslog = optarg; continue;
+        case O_TLS_CERT: cert = optarg; continue;
+        case O_TLS_KEY: key = optarg; continue;
+        case O_TEMPLATES: templates = optarg; continue;
         case O_NO_PCAP: pcap = false; continue;
         case O_SET:
             if (nsets == 32) {
@@ -321,6 +333,14 @@ static int cmd_ingest(int argc, char **argv)
             vk_err("ingest: unknown option (see vakt ingest --help)");
             return 2;
         }
+    }
+    if (syslog) {
+        if (iface || optind < argc) {
+            vk_err("ingest: --syslog receives logs; give captures in another run");
+            return 2;
+        }
+        vk_json_free(&c.out.j);
+        return vk_cli_ingest_syslog(data, syslog, cert, key, templates);
     }
     if (!iface && optind >= argc) {
         vk_err("ingest: nothing to ingest (usage: vakt ingest --data DIR FILE|DIR... or -i IFACE)");
@@ -530,6 +550,8 @@ static void usage(FILE *f)
             "  sessions FILE|DIR...   sessions with application metadata from pcap/pcapng files\n"
             "  capture -i IFACE       the same, live from an interface\n"
             "  ingest --data D FILE.. the packet path into a data directory (meta store + pcap archive)\n"
+            "  ingest --syslog URLS   receive syslog into a data directory\n"
+            "  ingest-logs FILE...    log files (plain, .gz, .zst, stdin; --follow) into a data directory\n"
             "  query 'Q'              stored records matching a query (docs/QUERY.md)\n"
             "  values KEY...          top values of keys among matching records (drill-down)\n"
             "  timeline               matching records over time\n"
@@ -557,6 +579,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "capture")) return cmd_capture(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest")) return cmd_ingest(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ingest-logs")) return vk_cli_ingest_logs(argc - 1, argv + 1);
     if (!strcmp(cmd, "query") || !strcmp(cmd, "values") || !strcmp(cmd, "timeline") || !strcmp(cmd, "show") ||
         !strcmp(cmd, "pcap") || !strcmp(cmd, "reconstruct") || !strcmp(cmd, "prune") || !strcmp(cmd, "status"))
         return vk_cli_store(argc - 1, argv + 1);

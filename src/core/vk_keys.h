@@ -121,6 +121,7 @@
     X(LOG_TEMPLATE, "log.template", VK_T_STR, "template the line matched (variables as <*>)") \
     X(LOG_FORMAT, "log.format", VK_T_STR, "framing: rfc3164, rfc5424, cef, leef, json, kv, plain") \
     X(LOG_SOURCE, "log.source", VK_T_STR, "where the line came from: file path or peer") \
+    X(LOG_RAW, "log.raw", VK_T_UINT, "reference of the original line in the short-term log archive") \
     X(THREAT_CATEGORY, "threat.category", VK_T_STR, "threat-intel category of a match") \
     X(THREAT_SOURCE, "threat.source", VK_T_STR, "feed that matched") \
     X(THREAT_DESC, "threat.desc", VK_T_STR, "description of the matched indicator") \
@@ -130,6 +131,17 @@
     X(COUNTRY_DST, "country.dst", VK_T_STR, "ISO country of ip.dst") \
     X(ASN_SRC, "asn.src", VK_T_UINT, "AS number of ip.src") \
     X(ASN_DST, "asn.dst", VK_T_UINT, "AS number of ip.dst") \
+    X(THREAT_MATCH, "threat.match", VK_T_STR, "feed|type|indicator|key of each intel match") \
+    X(ASSET_NAME, "asset.name", VK_T_STR, "assets of either side") \
+    X(ASSET_OWNER, "asset.owner", VK_T_STR, "owners of the assets involved") \
+    X(ASSET_PROCESS, "asset.process", VK_T_STR, "business processes of the assets involved") \
+    X(ASSET_CRITICALITY, "asset.criticality", VK_T_UINT, "highest criticality (1-5) of the assets involved") \
+    X(ASSET_CLASS, "asset.class", VK_T_STR, "data classification of the assets involved") \
+    X(ASSET_COMPLIANCE, "asset.compliance", VK_T_STR, "compliance scopes of the assets involved") \
+    X(ASSET_SRC_NAME, "asset.src.name", VK_T_STR, "asset of ip.src") \
+    X(ASSET_DST_NAME, "asset.dst.name", VK_T_STR, "asset of ip.dst") \
+    X(ASSET_SRC_CRITICALITY, "asset.src.criticality", VK_T_UINT, "criticality of the ip.src asset") \
+    X(ASSET_DST_CRITICALITY, "asset.dst.criticality", VK_T_UINT, "criticality of the ip.dst asset") \
     X(ANOMALY, "anomaly", VK_T_STR, "decoder and parser anomalies")
 
 #endif
