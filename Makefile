@@ -5,7 +5,7 @@
 #   make asan       the same tests against an ASan+UBSan build (build-asan/)
 #   make fuzz       build libFuzzer harnesses (clang); make fuzz-run FUZZ_SECONDS=600 runs them
 #   make bench      side-by-side benchmarks against peers (bench/)
-#   make soak       long tests kept out of the default suite
+#   make soak       long tests kept out of the default suite (60 s syslog load, 100k query cases)
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 PKGS    := libpcap libndpi libcrypto zlib libbrotlidec libzstd libxxhash libmagic jansson \
@@ -92,8 +92,11 @@ fuzz-run: fuzz
 
 bench: all
 	./bench/run.sh
+	./bench/store.sh
 
-soak: all
+soak: all $(B)/tests/test_loginput_load $(B)/tests/test_query_random
+	VAKT_SOAK=1 VAKT_CORPUS=$(CURDIR)/../shared/corpus $(B)/tests/test_loginput_load
+	VK_QUERY_CASES=100000 $(B)/tests/test_query_random
 	VAKT_BIN=$(CURDIR)/$(VAKT) VAKT_SOAK=1 $(PYTHON) -m pytest -q tests/e2e -m soak
 
 clean:
