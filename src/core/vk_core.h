@@ -36,7 +36,7 @@ struct vk_cur {
 
 static inline struct vk_cur vk_cur_make(const void *p, size_t n)
 {
-    struct vk_cur c = {(const uint8_t *)p, (const uint8_t *)p + n};
+    struct vk_cur c = {(const uint8_t *)p, p ? (const uint8_t *)p + n : (const uint8_t *)p}; /* NULL: empty */
     return c;
 }
 static inline size_t vk_cur_left(const struct vk_cur *c) { return (size_t)(c->end - c->p); }
