@@ -15,7 +15,8 @@ int vk_cli_intel(int argc, char **argv);       /* cmd_intel.c: vakt intel add|st
 int vk_cli_assets(int argc, char **argv);      /* cmd_intel.c: vakt assets import */
 
 int vk_cli_store(int argc, char **argv);
-int vk_cli_ingest_logs(int argc, char **argv);  /* cmd_ingest_logs.c: vakt ingest-logs */
+int vk_cli_ingest_logs(int argc, char **argv);
+int vk_cli_archive(int argc, char **argv);     /* cmd_archive.c: vakt archive seal|verify|search|... */  /* cmd_ingest_logs.c: vakt ingest-logs */
 int vk_cli_ingest_syslog(const char *data, const char *urls, const char *cert, const char *key,
                          const char *templates); /* vakt ingest --syslog */
 /* --data's value, else $VAKT_DATA, else ./vakt-data. */

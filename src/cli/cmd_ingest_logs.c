@@ -39,7 +39,7 @@ struct lctx {
     struct vk_store *store;
     struct vk_meta rec;
     XXH3_state_t *hash;
-    uint64_t lines, failed;
+    uint64_t lines, failed, durable_lines;
     uint64_t last_seq;          /* syslog: last seq delivered */
     bool progress;
     double t0, next_progress;
@@ -54,6 +54,13 @@ static double mono(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void show_progress(struct lctx *c, bool force)
 {
     if (!c->progress) return;
@@ -63,6 +70,12 @@ static void show_progress(struct lctx *c, bool force)
     double dt = t - c->t0 > 0 ? t - c->t0 : 1e-3;
     fprintf(stderr, "\r%s: %llu lines  %.0f lines/s   ", c->cmd, (unsigned long long)c->lines, c->lines / dt);
 }
+
+/* The store commits only when told (make_durable), after the log archive is flushed, so a
+ * committed event never points at a raw line that is not on disk. */
+#define DURABLE_EVERY 50000u
+
+static int make_durable(struct lctx *c);
 
 /* One line: archive, parse, store. O(line) plus the parser's work. */
 static int on_line(void *ud, const struct vk_logline *l)
@@ -94,6 +107,10 @@ static int on_line(void *ud, const struct vk_logline *l)
     }
     c->lines++;
     c->last_seq = l->seq;
+    if (c->lines - c->durable_lines >= DURABLE_EVERY && make_durable(c) != 0) {
+        c->rc = VK_EIO;
+        return 1;
+    }
     show_progress(c, false);
     return g_stop ? 2 : 0;
 }
@@ -101,6 +118,7 @@ static int on_line(void *ud, const struct vk_logline *l)
 /* Everything delivered so far is durable after this returns 0. */
 static int make_durable(struct lctx *c)
 {
+    c->durable_lines = c->lines;
     if (c->arch && vk_logarch_flush(c->arch) != 0) {
         snprintf(c->err, sizeof c->err, "log archive: %s", vk_logarch_error(c->arch));
         return VK_EIO;
@@ -141,6 +159,9 @@ static int open_parts(struct lctx *c, const char *data, const char *templates, b
         fprintf(stderr, "vakt %s: %s\n", c->cmd, err);
         return 2;
     }
+    cfg.batch_records = 2 * DURABLE_EVERY; /* commits come from make_durable only */
+    cfg.queue_records = 4 * DURABLE_EVERY;
+    cfg.batch_ms = 24u * 3600 * 1000;
     c->store = vk_store_open(data, VK_STORE_WRITE, &cfg, err, sizeof err);
     if (!c->store) {
         fprintf(stderr, "vakt %s: %s\n", c->cmd, err);
@@ -176,6 +197,7 @@ static int close_parts(struct lctx *c, int rc)
     double dt = mono() - c->t0;
     fprintf(stderr, "vakt %s: %llu lines stored in %.1f s (%.0f lines/s)%s\n", c->cmd, (unsigned long long)c->lines, dt,
             c->lines / (dt > 0 ? dt : 1e-3), rc ? ", stopped by an error" : "");
+    if (c->arch) vk_logarch_retention(c->arch, wall_ms());
     if (c->arch && vk_logarch_close(c->arch) != 0 && !rc) rc = 1;
     if (c->store && vk_store_close(c->store) != 0 && !rc) rc = 1;
     vk_logs_free(c->lp);
@@ -249,6 +271,7 @@ int vk_cli_ingest_logs(int argc, char **argv)
             fprintf(stderr, "vakt ingest-logs: follow: error %d\n", r);
             break;
         }
+        if (c.arch) vk_logarch_tick(c.arch, wall_ms());
         if (mono() >= next_ack && c.lines != acked) { /* durable first, then move the offsets */
             if (make_durable(&c) || vk_tail_ack(t, err, sizeof err)) break;
             acked = c.lines;
@@ -294,6 +317,7 @@ int vk_cli_ingest_syslog(const char *data, const char *urls, const char *cert, c
             rc = 1;
             break;
         }
+        if (c.arch) vk_logarch_tick(c.arch, wall_ms());
         if ((mono() >= next_ack || (stopping && r == 0)) && c.last_seq != acked) {
             if (make_durable(&c)) break;
             vk_syslog_ack(s, c.last_seq); /* stored: the spool may forget up to here */

@@ -559,6 +559,7 @@ static void usage(FILE *f)
             "  pcap ID|--where Q      the packets of sessions as a pcap file\n"
             "  reconstruct ID         a session's payload, both directions in order\n"
             "  status / prune         what a data directory holds; apply retention now\n"
+            "  archive seal|verify|search   the log archives (raw lines, hash-chained zstd segments)\n"
             "  logs parse FILE...     parse and normalise log lines (no storing)\n"
             "  intel add|status|hits  threat-intelligence feeds of a data directory\n"
             "  assets import FILE     business context (asset inventory) of a data directory\n"
@@ -580,6 +581,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "keys")) return cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest")) return cmd_ingest(argc - 1, argv + 1);
     if (!strcmp(cmd, "ingest-logs")) return vk_cli_ingest_logs(argc - 1, argv + 1);
+    if (!strcmp(cmd, "archive")) return vk_cli_archive(argc - 1, argv + 1);
     if (!strcmp(cmd, "query") || !strcmp(cmd, "values") || !strcmp(cmd, "timeline") || !strcmp(cmd, "show") ||
         !strcmp(cmd, "pcap") || !strcmp(cmd, "reconstruct") || !strcmp(cmd, "prune") || !strcmp(cmd, "status"))
         return vk_cli_store(argc - 1, argv + 1);
