@@ -279,6 +279,21 @@ static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
     }
 }
 
+/* Keys whose values are (nearly) unique per record get no running counts: agg would hold
+ * a row per record for them. Their unfiltered value counts sum the posting lists. */
+static bool no_agg(int k)
+{
+    switch (k) {
+    case VK_K_ID: case VK_K_COMMUNITY_ID: case VK_K_PORT_SRC:
+    case VK_K_BYTES_SRC: case VK_K_BYTES_DST: case VK_K_PACKETS_SRC: case VK_K_PACKETS_DST:
+    case VK_K_PAYLOAD_SRC: case VK_K_PAYLOAD_DST: case VK_K_MESSAGE: case VK_K_LOG_RAW:
+    case VK_K_PID: case VK_K_DHCP_ID:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
 {
     for (uint32_t i = 0; i < m->n; i++)
@@ -459,6 +474,7 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         sqlite3_bind_int64(*st, 3, (int64_t)k);
         sqlite3_bind_blob(*st, 4, q->list, (int)len, SQLITE_STATIC);
         if ((rc = step_done(q, *st, err, errlen))) break;
+        if (no_agg(w->key)) continue;
         sqlite3_bind_int(q->ins_agg, 1, q->to_pid[w->key]);
         bind_param(q->ins_agg, 2, &w->v);
         sqlite3_bind_int64(q->ins_agg, 3, (int64_t)w->acnt);
@@ -694,11 +710,17 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
     }
     const char *order = by == VK_BY_BYTES ? "4" : by == VK_BY_SESSIONS ? "3" : "2";
     bool all = !qq && sel->from_ms == INT64_MIN && sel->to_ms == INT64_MAX;
+    bool sums = all && no_agg(key) && by == VK_BY_COUNT; /* counts from the list lengths */
+    if (no_agg(key) && !sums) all = false;
     struct where w;
     memset(&w, 0, sizeof w);
     char *sql = NULL;
     int rc = 0;
-    if (all) {
+    if (sums) {
+        sql = malloc(256);
+        if (!sql) return VK_ENOMEM;
+        snprintf(sql, 256, "SELECT v, sum(n), 0, 0, ?1 FROM %s GROUP BY v ORDER BY 2 DESC, v LIMIT ?2", tab);
+    } else if (all) {
         /* the running counts answer the unfiltered view without touching the records */
         sql = malloc(256);
         if (!sql) return VK_ENOMEM;
@@ -723,7 +745,7 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
     rc = prep(q, sql, &st, err, errlen);
     free(sql);
     if (!rc) {
-        if (all) {
+        if (all || sums) {
             sqlite3_bind_int(st, 1, q->to_pid[key]);
             sqlite3_bind_int64(st, 2, top);
         } else {
@@ -744,7 +766,7 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
         }
     }
     sqlite3_finalize(st);
-    if (!all) where_free(&w);
+    if (!all && !sums) where_free(&w);
     return rc;
 }
 
@@ -841,6 +863,7 @@ static int delete_upto(struct sq *q, int64_t upto, uint64_t *deleted)
         snprintf(sql, sizeof sql, "DELETE FROM %s WHERE b <= %lld", tab, (long long)upto);
         rc = exec(q, sql, err, sizeof err);
         if (rc) break;
+        if (no_agg(k)) continue;
         snprintf(sql, sizeof sql,
                  "DELETE FROM agg WHERE pid = %d; INSERT INTO agg(pid, v, n, sessions, bytes) SELECT %d, k.v, count(*), "
                  "sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k, vk_rids(k.rids) p JOIN rec r ON r.rid = p.rid "
