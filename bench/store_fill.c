@@ -67,6 +67,7 @@ int main(int argc, char **argv)
     vk_store_cfg_default(&cfg);
     cfg.batch_records = 50000;
     cfg.queue_records = 200000;
+    cfg.cache_mb = 2048;
     struct vk_store *dst = vk_store_open(argv[2], VK_STORE_WRITE, &cfg, err, sizeof err);
     if (!dst) {
         fprintf(stderr, "store_fill: %s\n", err);

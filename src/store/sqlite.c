@@ -142,7 +142,13 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     sqlite3_busy_timeout(q->db, 10000);
     if (exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
         exec(q, cfg && cfg->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, errlen) ||
-        exec(q, "PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY; PRAGMA mmap_size=1073741824", err, errlen)) {
+        exec(q, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112", err, errlen)) {
+        sq_close(q);
+        return NULL;
+    }
+    char pr[64];
+    snprintf(pr, sizeof pr, "PRAGMA cache_size=-%u", (cfg && cfg->cache_mb ? cfg->cache_mb : 256) * 1024);
+    if (exec(q, pr, err, errlen)) {
         sq_close(q);
         return NULL;
     }

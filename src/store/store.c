@@ -49,6 +49,7 @@ void vk_store_cfg_default(struct vk_store_cfg *c)
     c->batch_ms = 1000;
     c->queue_records = 100000;
     c->pcap_file_bytes = 256ull << 20;
+    c->cache_mb = 256;
 }
 
 static int cfg_set(struct vk_store_cfg *c, const char *k, const char *v)
@@ -83,6 +84,7 @@ static int cfg_set(struct vk_store_cfg *c, const char *k, const char *v)
     else if (!strcmp(k, "pcap_max_age_s")) c->pcap_max_age_s = n;
     else if (!strcmp(k, "meta_max_bytes")) c->meta_max_bytes = n;
     else if (!strcmp(k, "meta_max_age_s")) c->meta_max_age_s = n;
+    else if (!strcmp(k, "cache_mb")) c->cache_mb = n < 8 ? 8 : n > (1u << 20) ? (1u << 20) : (uint32_t)n;
     else return -2;
     return 0;
 }
