@@ -22,3 +22,20 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
+
+# Geo and ASN data for enrichment (src/enrich): the @ip-location-db npm packages, country
+# mmdb (CC0) and ASN ranges (CC-BY-4.0), into $VAKT_GEO_DIR (default ~/.cache/vakt/geo,
+# where vakt looks for them). Idempotent: skipped when both packages are there.
+GEO_DIR=${VAKT_GEO_DIR:-${HOME:-/root}/.cache/vakt/geo}
+if [ ! -f "$GEO_DIR/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" ] ||
+   [ ! -f "$GEO_DIR/node_modules/@ip-location-db/asn/asn-ipv4.csv" ]; then
+    if command -v npm >/dev/null 2>&1; then
+        echo "deps: installing geo/ASN data into $GEO_DIR"
+        mkdir -p "$GEO_DIR"
+        npm install --prefix "$GEO_DIR" --no-audit --no-fund --silent \
+            @ip-location-db/geo-whois-asn-country-mmdb @ip-location-db/asn ||
+            echo "deps: geo/ASN data not installed (npm failed); enrichment runs without country/ASN"
+    else
+        echo "deps: npm not found: geo/ASN data not installed; enrichment runs without country/ASN"
+    fi
+fi
