@@ -16,7 +16,10 @@ int vk_cli_assets(int argc, char **argv);      /* cmd_intel.c: vakt assets impor
 
 int vk_cli_store(int argc, char **argv);
 int vk_cli_ingest_logs(int argc, char **argv);
-int vk_cli_archive(int argc, char **argv);     /* cmd_archive.c: vakt archive seal|verify|search|... */  /* cmd_ingest_logs.c: vakt ingest-logs */
+int vk_cli_archive(int argc, char **argv);
+/* retrohunt.c: search the store for indicators new since the last hunt; hits go to
+ * D/intel/hits.jsonl. Called after `intel add/update`, and by `intel hunt`. */
+int vk_cli_retrohunt(const char *data, bool quiet);     /* cmd_archive.c: vakt archive seal|verify|search|... */  /* cmd_ingest_logs.c: vakt ingest-logs */
 int vk_cli_ingest_syslog(const char *data, const char *urls, const char *cert, const char *key,
                          const char *templates); /* vakt ingest --syslog */
 /* --data's value, else $VAKT_DATA, else ./vakt-data. */

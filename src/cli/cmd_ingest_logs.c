@@ -19,6 +19,7 @@
 
 #include <xxhash.h>
 
+#include "../enrich/vk_enrich.h"
 #include "../logs/vk_loginput.h"
 #include "../logs/vk_logs.h"
 #include "../store/vk_logarch.h"
@@ -37,6 +38,7 @@ struct lctx {
     struct vk_logs *lp;
     struct vk_logarch *arch;
     struct vk_store *store;
+    struct vk_enrich *enrich;
     struct vk_meta rec;
     XXH3_state_t *hash;
     uint64_t lines, failed, durable_lines;
@@ -100,6 +102,7 @@ static int on_line(void *ud, const struct vk_logline *l)
     XXH3_64bits_update(h, &l->lineno, sizeof l->lineno);
     vk_meta_printf(&c->rec, VK_K_ID, "%016llx", (unsigned long long)XXH3_64bits_digest(h));
     if (c->arch) vk_meta_add_uint(&c->rec, VK_K_LOG_RAW, ref);
+    vk_enrich_apply(c->enrich, &c->rec);
     if (vk_store_put(c->store, &c->rec, NULL) != 0) {
         snprintf(c->err, sizeof c->err, "%s", vk_store_error(c->store));
         c->rc = VK_EIO;
@@ -167,6 +170,12 @@ static int open_parts(struct lctx *c, const char *data, const char *templates, b
         fprintf(stderr, "vakt %s: %s\n", c->cmd, err);
         return 1;
     }
+    c->enrich = vk_enrich_open(data, err, sizeof err);
+    if (!c->enrich) {
+        fprintf(stderr, "vakt %s: %s\n", c->cmd, err);
+        return 2;
+    }
+    vk_enrich_autorefresh(c->enrich, 60);
     if (archive) {
         int rc = 0;
         c->arch = vk_logarch_open(data, NULL, err, sizeof err, &rc);
@@ -200,6 +209,7 @@ static int close_parts(struct lctx *c, int rc)
     if (c->arch) vk_logarch_retention(c->arch, wall_ms());
     if (c->arch && vk_logarch_close(c->arch) != 0 && !rc) rc = 1;
     if (c->store && vk_store_close(c->store) != 0 && !rc) rc = 1;
+    vk_enrich_close(c->enrich);
     vk_logs_free(c->lp);
     vk_meta_free(&c->rec);
     if (c->hash) XXH3_freeState(c->hash);

@@ -140,7 +140,7 @@ static int intel_add(int argc, char **argv)
            (unsigned long long)st.count, (unsigned long long)st.suppressed, (unsigned long long)st.skipped,
            (unsigned long long)st.unsupported);
     if (st.note[0]) printf("  note: %s\n", st.note);
-    return 0;
+    return vk_cli_retrohunt(data, false) ? 1 : 0; /* the new indicators against what is stored */
 }
 
 /* ---- intel remove / update ----------------------------------------------------------------- */
@@ -202,7 +202,26 @@ static int intel_update(int argc, char **argv)
         return rc == VK_ENOTFOUND ? 2 : 1;
     }
     printf("%d feed%s changed\n", rc, rc == 1 ? "" : "s");
-    return 0;
+    return vk_cli_retrohunt(data, false) ? 1 : 0;
+}
+
+static int intel_hunt(int argc, char **argv)
+{
+    static const struct option lo[] = {{"data", 1, 0, 'd'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+    const char *data = default_data();
+    int o;
+    optind = 0;
+    while ((o = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
+        if (o == 'd') data = optarg;
+        else if (o == 'h') {
+            puts("usage: vakt intel hunt [--data D]\n"
+                 "Search the stored records for every indicator that feeds brought since the last hunt\n"
+                 "(add and update do this by themselves); hits go to `vakt intel hits`.");
+            return 0;
+        } else return 2;
+    }
+    if (argc != optind) return usage_err("intel hunt", "takes no arguments");
+    return vk_cli_retrohunt(data, false) ? 1 : 0;
 }
 
 /* ---- intel status ------------------------------------------------------------------------- */
@@ -447,6 +466,7 @@ static const char intel_help[] =
     "  update [NAME] [--force]        fetch the feeds that are due now\n"
     "  status [--json]                every feed: age, indicator count, last error\n"
     "  hits [--json]                  hits found by retro-hunts\n"
+    "  hunt                           search stored history for indicators new since the last hunt\n"
     "  lookup VALUE...                what enrichment adds for a value\n"
     "Each command has --help. docs/INTEL.md describes formats, matching and files.\n";
 
@@ -462,8 +482,9 @@ int vk_cli_intel(int argc, char **argv)
     if (!strcmp(sub, "update")) return intel_update(argc - 1, argv + 1);
     if (!strcmp(sub, "status")) return intel_status(argc - 1, argv + 1);
     if (!strcmp(sub, "hits")) return intel_hits(argc - 1, argv + 1);
+    if (!strcmp(sub, "hunt")) return intel_hunt(argc - 1, argv + 1);
     if (!strcmp(sub, "lookup")) return intel_lookup(argc - 1, argv + 1);
-    fprintf(stderr, "vakt: intel: unknown command '%s' (add, remove, update, status, hits, lookup)\n", sub);
+    fprintf(stderr, "vakt: intel: unknown command '%s' (add, remove, update, status, hits, hunt, lookup)\n", sub);
     return 2;
 }
 

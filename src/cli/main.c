@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "../flow/vk_flow.h"
+#include "../enrich/vk_enrich.h"
 #include "../store/vk_store.h"
 #include "cli.h"
 
@@ -98,6 +99,7 @@ struct common {
     const char *bpf;
     /* ingest */
     struct vk_store *store;
+    struct vk_enrich *enrich;
     struct vk_capture *cap;
     bool store_failed;
     double t0;
@@ -238,6 +240,7 @@ static void emit_store(void *ud, struct vk_meta *m, const struct vk_flow_pos *po
     struct common *c = ud;
     c->out.records++;
     if (c->store_failed) return;
+    if (c->enrich) vk_enrich_apply(c->enrich, m); /* threat intel, assets, geo: in the record */
     if (vk_store_put(c->store, m, pos) != 0) {
         c->store_failed = true;
         vk_err("ingest: %s", vk_store_error(c->store));
@@ -384,6 +387,15 @@ static int cmd_ingest(int argc, char **argv)
         return 1;
     }
     if (acks) vk_store_on_commit(c.store, print_ack, NULL);
+    c.enrich = vk_enrich_open(data, err, sizeof err);
+    if (!c.enrich) {
+        vk_err("ingest: %s", err);
+        vk_store_close(c.store);
+        vk_capture_close(cap);
+        vk_json_free(&c.out.j);
+        return 2;
+    }
+    if (iface) vk_enrich_autorefresh(c.enrich, 60); /* feeds due for refresh, while capturing */
     if (pcap) {
         c.po.flow.archive = vk_store_archive_packet;
         c.po.flow.archive_ud = c.store;
@@ -410,6 +422,7 @@ static int cmd_ingest(int argc, char **argv)
     double dt = mono_s() - c.t0;
     if (crc && !c.store_failed) vk_err("ingest: %s", vk_store_error(c.store));
     if (vk_store_close(c.store) != 0) crc = -1;
+    vk_enrich_close(c.enrich);
     if (c.stats) print_stats_json(stderr, &st);
     fprintf(stderr,
             "vakt ingest: %llu sessions from %llu packets (%.1f MB) in %.1f s: %.0f sessions/s, %.2f Gbit/s; "

@@ -296,7 +296,7 @@ static void quic_ctx_free(struct quic_state *s)
  * packet number, `body` the packet number, payload and tag. On success the plaintext is
  * in quic_plain[0..*plen) and *pn the full packet number. O(packet length). */
 static bool quic_open(struct quic_state *s, const struct quic_keys *k, uint64_t expected,
-                      struct vk_cur hdr, struct vk_cur body, size_t *plen, uint64_t *pn)
+                      struct vk_cur hdr, struct vk_cur body, size_t *plen, uint64_t *pn, bool lenient)
 {
     uint8_t b0, mask[16], pnb[4];
     struct vk_cur samp = body, rest = body, hrest = hdr;
@@ -340,9 +340,14 @@ static bool quic_open(struct quic_state *s, const struct quic_keys *k, uint64_t 
         return false;
     if (EVP_DecryptUpdate(a, NULL, &outl, pnb, (int)pnl) != 1) return false;
     if (EVP_DecryptUpdate(a, quic_plain, &outl, ct.p, (int)ctlen) != 1 ||
-        EVP_CIPHER_CTX_ctrl(a, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag.p) != 1 ||
-        EVP_DecryptFinal_ex(a, quic_plain + outl, &fl) != 1)
+        EVP_CIPHER_CTX_ctrl(a, EVP_CTRL_GCM_SET_TAG, 16, (void *)tag.p) != 1)
         return false;
+    if (EVP_DecryptFinal_ex(a, quic_plain + outl, &fl) != 1) {
+        /* A failed tag: the bytes are still the keystream's plaintext. Lenient callers
+         * (the last resort, as maltrail and nDPI read such packets) take them. */
+        if (!lenient) return false;
+        fl = 0;
+    }
     *plen = (size_t)outl + (size_t)fl;
     return true;
 }
@@ -730,17 +735,33 @@ static void quic_initial(struct quic_state *s, struct vk_pctx *c, int dir, uint3
          * Initial, or the one that follows a Retry). */
         if (s->cdir == dir && s->odcid_len &&
             quic_keys_for(&s->keys[dir], version, s->odcid, s->odcid_len, true))
-            ok = quic_open(s, &s->keys[dir], q->next_pn, hdr, body, &plen, &pn);
+            ok = quic_open(s, &s->keys[dir], q->next_pn, hdr, body, &plen, &pn, false);
         if (!ok && vk_cur_left(&dcid) >= 1) {
             struct quic_keys k;
             if (quic_derive_keys(version, dcid.p, vk_cur_left(&dcid), true, &k) &&
-                quic_open(s, &k, q->next_pn, hdr, body, &plen, &pn)) {
+                quic_open(s, &k, q->next_pn, hdr, body, &plen, &pn, false)) {
                 ok = true;
                 s->cdir = (int8_t)dir;
                 s->odcid_len = (uint8_t)vk_cur_left(&dcid);
                 memcpy(s->odcid, dcid.p, s->odcid_len);
                 s->keys[dir] = k;
                 s->keys[!dir].ok = false;
+            }
+        }
+        if (!ok && dir == VK_DIR_SRC && s->cdir < 0 && vk_cur_left(&dcid) >= 1) {
+            /* Last resort for a first client Initial whose tag does not verify (a damaged
+             * or rewritten packet): keep its plaintext if it starts like Initial frames
+             * (PADDING, PING, ACK, CRYPTO), and say so. */
+            struct quic_keys k;
+            if (quic_derive_keys(version, dcid.p, vk_cur_left(&dcid), true, &k) &&
+                quic_open(s, &k, q->next_pn, hdr, body, &plen, &pn, true) && plen &&
+                (quic_plain[0] <= 0x03 || quic_plain[0] == 0x06)) {
+                ok = true;
+                s->cdir = (int8_t)dir;
+                s->odcid_len = (uint8_t)vk_cur_left(&dcid);
+                memcpy(s->odcid, dcid.p, s->odcid_len);
+                s->keys[dir] = k;
+                quic_anomaly(c, "quic.bad_tag");
             }
         }
         if (!ok) {
@@ -751,7 +772,7 @@ static void quic_initial(struct quic_state *s, struct vk_pctx *c, int dir, uint3
     } else {
         if (!s->odcid_len || !quic_keys_for(&s->keys[dir], version, s->odcid, s->odcid_len, false))
             return;
-        if (!quic_open(s, &s->keys[dir], q->next_pn, hdr, body, &plen, &pn)) {
+        if (!quic_open(s, &s->keys[dir], q->next_pn, hdr, body, &plen, &pn, false)) {
             quic_anomaly(c, "quic.decrypt_failed");
             return;
         }
