@@ -63,6 +63,9 @@ int vk_query_sql_ddl(enum vk_sql_dialect d, void (*stmt)(void *ud, const char *s
                      "CREATE TABLE IF NOT EXISTS %.63s(v TEXT COLLATE NOCASE, b INTEGER NOT NULL, n INTEGER NOT NULL, "
                      "rids BLOB NOT NULL, PRIMARY KEY(v COLLATE BINARY, b)) WITHOUT ROWID", t);
             stmt(ud, sql);
+            /* free text (a log event's message) is searched with contains/regex, which scan
+             * anyway: no second index on it, whose upkeep would be paid by every event */
+            if (k == VK_K_MESSAGE) continue;
             snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %.63s_ci ON %.63s(v)", t, t);
         } else {
             snprintf(sql, sizeof sql,
