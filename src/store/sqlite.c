@@ -142,7 +142,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     sqlite3_busy_timeout(q->db, 10000);
     if (exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
         exec(q, cfg && cfg->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, errlen) ||
-        exec(q, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112", err, errlen)) {
+        exec(q, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint=16384", err, errlen)) {
         sq_close(q);
         return NULL;
     }
