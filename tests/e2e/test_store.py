@@ -97,7 +97,7 @@ def test_values_counts_match_the_records(data, direct):
     for line in direct:
         for s in as_list(json.loads(line).get("service")):
             counts[s] = counts.get(s, 0) + 1
-    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:5]
+    top = sorted(counts.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:5]  # ties: value descending
     assert [(v["value"], v["count"]) for v in got["service"]] == top
     # filtered: the drill-down path
     p = run("values", "--data", data, "--format", "json", "--where", "service=dns", "dns.qtype")
@@ -108,7 +108,7 @@ def test_values_counts_match_the_records(data, direct):
             for t in as_list(r.get("dns.qtype")):
                 qt[t] = qt.get(t, 0) + 1
     assert {v["value"]: v["count"] for v in json.loads(p.stdout)["dns.qtype"]} == dict(
-        sorted(qt.items(), key=lambda kv: -kv[1])[:20])
+        sorted(qt.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:20])
 
 
 def test_timeline_sums_to_the_matches(data, direct):
