@@ -173,7 +173,7 @@ static sqlite3 *load_db(void)
                 ents[e].tab = tab;
                 ents[e].v = v;
                 ents[e].bytes = malloc(v.n ? v.n : 1);
-                memcpy(ents[e].bytes, v.p, v.n);
+                if (v.n) memcpy(ents[e].bytes, v.p, v.n);
                 ents[e].v.p = (char *)ents[e].bytes;
                 ents[e].n = 0;
                 nent++;
