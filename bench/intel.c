@@ -3,7 +3,9 @@
  * enrichment on the packet path.
  *
  *   intel match [N]            N mixed indicators (default 5,000,000): generate, parse, build;
- *                              then lookups from text on a realistic mix, one core
+ *                              then lookups from text on a realistic mix, one core: one at
+ *                              a time (uniform and Zipf streams, then each kind alone), and
+ *                              in batches of 16 through the two-step API (match_key_*)
  *   intel pcap FILE [DATADIR]  sessions of FILE formatted as JSON lines (discarded), without
  *                              and then with vk_enrich_apply against DATADIR's feeds
  *
@@ -168,6 +170,57 @@ static unsigned lookup(const struct matcher *m, const struct q *q, uint32_t *ids
     }
 }
 
+/* The same lookups as lookup(), in two steps (match_key_*): parse and prepare a batch, then
+ * run it, so that the memory reads of a batch overlap. */
+struct qb {
+    struct match_key k;
+    char buf[256]; /* the normalised value the key points at */
+};
+
+static void prep(const struct matcher *m, const struct q *q, struct qb *b)
+{
+    size_t n = strlen(q->s);
+    b->k.kind = MK_NONE;
+    switch (q->kind) {
+    case Q_IP4: {
+        uint32_t ip;
+        if (ioc_ip4(q->s, n, &ip)) match_key_ip4(m, &b->k, ip);
+        break;
+    }
+    case Q_IP6: {
+        struct ipnet net;
+        if (ioc_parse_ip(q->s, n, &net)) match_key_ip6(m, &b->k, net.a);
+        break;
+    }
+    case Q_DOM: {
+        size_t dl = ioc_norm_domain(q->s, n, b->buf, sizeof b->buf);
+        if (dl) match_key_domain(m, &b->k, b->buf, dl);
+        break;
+    }
+    case Q_URL: {
+        size_t po, ul = ioc_norm_url(q->s, n, b->buf, sizeof b->buf, &po);
+        if (ul) match_key_str(m, &b->k, IOC_URL, b->buf, ul);
+        break;
+    }
+    default:
+        match_key_str(m, &b->k, n == 32 ? IOC_MD5 : IOC_SHA256, q->s, n);
+    }
+}
+
+#define BATCH 16
+static unsigned long batched(const struct matcher *m, const struct q *qs, size_t nq)
+{
+    static struct qb b[BATCH];
+    uint32_t ids[64];
+    unsigned long hits = 0;
+    for (size_t i = 0; i < nq; i += BATCH) {
+        size_t k = nq - i < BATCH ? nq - i : BATCH;
+        for (size_t j = 0; j < k; j++) prep(m, &qs[i + j], &b[j]);
+        for (size_t j = 0; j < k; j++) hits += match_key_run(m, &b[j].k, ids, 64) > 0;
+    }
+    return hits;
+}
+
 static bool naive_lookup(const struct naive *nv, const struct q *q)
 {
     char k[160];
@@ -299,6 +352,26 @@ static int bench_match(size_t n)
     for (size_t r = 0; r < rounds; r++)
         for (size_t i = 0; i < nq; i++) shits += lookup(m, &qz[i], ids) > 0;
     double b1 = cpu_s();
+    unsigned long bhits = 0;
+    double d0 = cpu_s();
+    for (size_t r = 0; r < rounds; r++) bhits += batched(m, qs, nq);
+    double d1 = cpu_s();
+    /* the same uniform stream, one kind at a time (no mispredicted switch between kinds) */
+    static const char *const kname[] = {"IPv4", "IPv6", "host names", "URLs", "hashes"};
+    double krate[5];
+    unsigned long khits = 0;
+    struct q *qk = malloc(nq * sizeof *qk);
+    for (int kind = 0; kind < 5; kind++) {
+        size_t nk = 0;
+        for (size_t i = 0; i < nq; i++)
+            if (qs[i].kind == kind) qk[nk++] = qs[i];
+        double k0 = cpu_s();
+        for (size_t r = 0; r < rounds; r++)
+            for (size_t i = 0; i < nk; i++) khits += lookup(m, &qk[i], ids) > 0;
+        krate[kind] = rounds * nk / (cpu_s() - k0) / 1e6;
+    }
+    free(qk);
+    if (khits != hits) printf("(by kind: %lu hits, uniform %lu: they should agree)\n", khits, hits);
     double c0 = cpu_s();
     for (size_t i = 0; i < nq; i++) nhits += naive_lookup(&nv, &qs[i]);
     double c1 = cpu_s();
@@ -309,13 +382,19 @@ static int bench_match(size_t n)
     printf("load: total           %.2f s   (RSS +%.0f MiB)\n", t2 - t0, (rss1 - rss0) / 1024.0);
     printf("cache: save / load    %.2f s / %.2f s\n", t3 - t2, t4 - t3);
     printf("memory: feed          %.1f bytes/indicator (values, types, meta)\n", (double)fbytes / f->n);
-    printf("memory: matcher       %.1f bytes/indicator (IP intervals, hash slots, hit lists)\n", (double)mbytes / f->n);
+    printf("memory: matcher       %.1f bytes/indicator (hash tables, filters, prefix index, hit lists)\n",
+           (double)mbytes / f->n);
     printf("memory: vakt total    %.1f bytes/indicator\n", (double)(fbytes + mbytes) / f->n);
     printf("memory: naive         %.1f bytes/indicator (sorted \"type:value\" strings + pointers; %.2f s to build)\n",
            (double)nv.bytes / f->n, t6 - t5);
     printf("lookups: vakt uniform %.1f M/s  (%zu M lookups over 1M distinct values, %.2f%% hit)\n",
            rounds * nq / (a1 - a0) / 1e6, rounds, 100.0 * hits / (rounds * nq));
     printf("lookups: vakt zipf    %.1f M/s  (%.2f%% hit; Zipf s=1 over the same 1M values)\n", rounds * nq / (b1 - b0) / 1e6, 100.0 * shits / (rounds * nq));
+    printf("lookups: vakt batched %.1f M/s  (the uniform stream in batches of %d: prepare all, then run; %.2f%% hit)\n",
+           rounds * nq / (d1 - d0) / 1e6, BATCH, 100.0 * bhits / (rounds * nq));
+    printf("lookups: by kind      IPv4 %.1f, IPv6 %.1f, host names %.1f, URLs %.1f, hashes %.1f M/s (uniform, one kind at a time)\n",
+           krate[0], krate[1], krate[2], krate[3], krate[4]);
+    (void)kname;
     printf("lookups: naive        %.1f M/s  (exact only: %.2f%% hit; no CIDR, no parent domains)\n",
            nq / (c1 - c0) / 1e6, 100.0 * nhits / nq);
     printf("lookup mix            55%% IPv4, 5%% IPv6, 30%% host names (parent walk), 5%% URLs, 5%% hashes\n");

@@ -1047,10 +1047,8 @@ static void look_ip(struct actx *a, const char *s, size_t n, enum vk_key k, int 
         addr[0] = (uint8_t)(v4 >> 24), addr[1] = (uint8_t)(v4 >> 16), addr[2] = (uint8_t)(v4 >> 8), addr[3] = (uint8_t)v4;
         if (a->m) got = match_ip4(a->m, v4, ids, HITS_MAX);
     } else if (memchr(s, ':', n) && n < 64) {
-        char b[64];
-        memcpy(b, s, n);
-        b[n] = 0;
-        if (inet_pton(AF_INET6, b, addr) == 1) {
+        const char *z = memchr(s, 0, n); /* the text up to a NUL, as inet_pton saw it */
+        if (ioc_ip6(s, z ? (size_t)(z - s) : n, addr)) {
             *fam = 6;
             if (a->m) got = match_ip6(a->m, addr, ids, HITS_MAX);
         }

@@ -6,9 +6,10 @@
  *  - feed.c: parsers (CSV, plain lists, STIX 2.1, MISP, MISP warninglists) that fill a
  *    feedset (one feed's parsed indicators, immutable once built, refcounted), and the
  *    cache file (the parsed last good version of a feed, reloaded without re-parsing);
- *  - match.c: the matcher built from all feedsets of a data dir: IP intervals (exact and
- *    CIDR, longest prefix per feed), one hash table for every string type (domains with
- *    parent walk, URLs, paths, hashes, JA3, user agents...), a few regexes.
+ *  - match.c: the matcher built from all feedsets of a data dir: exact addresses in hash
+ *    tables, prefixes in an interval index (longest prefix per feed), one hash table for
+ *    every string type (domains with parent walk, URLs, paths, hashes, JA3, user
+ *    agents...), a few regexes.
  * enrich.c ties them to a data dir (registry, refresh, atomic swap, geo, assets). */
 #ifndef VK_ENRICH_INT_H
 #define VK_ENRICH_INT_H
@@ -57,8 +58,11 @@ struct ipnet {
 /* Parse "a.b.c.d", "a.b.c.d/n", IPv6 (with "/n"), "[v6]". Host bits under the mask are
  * cleared. O(n), no allocation. */
 bool ioc_parse_ip(const char *s, size_t n, struct ipnet *out);
-/* Fast dotted-quad parse for record values (no prefix). */
+/* Fast dotted-quad parse for record values (no prefix; 1-3 digits a part). */
 bool ioc_ip4(const char *s, size_t n, uint32_t *out);
+/* IPv6 text (no prefix, no brackets), accepting exactly what inet_pton(AF_INET6) accepts,
+ * without a copy or a NUL terminator. out: 16 bytes, network order. */
+bool ioc_ip6(const char *s, size_t n, uint8_t out[16]);
 /* Text of a net: "1.2.3.4" or "10.0.0.0/8" (RFC 5952 for v6). out >= 64 bytes. */
 void ioc_net_str(const struct ipnet *n, char *out);
 /* Domain: lower-case, strip a trailing dot and a leading "*." or "."; checks the
@@ -88,9 +92,9 @@ struct fs_meta {
     int64_t expires_ms;        /* 0 = never (STIX valid_until) */
 };
 struct fs_ind {
-    uint32_t val;  /* pool offset of the normalised value */
-    uint32_t meta; /* index into meta[] */
-    uint8_t type;  /* enum ioc_type */
+    uint32_t val;       /* pool offset of the normalised value */
+    uint32_t meta : 24; /* index into meta[] (meta tuples <= indicators <= FS_MAX_IND) */
+    uint32_t type : 8;  /* enum ioc_type */
 };
 struct feedset {
     char name[64];
@@ -145,6 +149,15 @@ struct feedset *feed_cache_load(const char *path, const char *name, bool benign,
 /* Read a whole file (cap bytes at most). */
 int read_file(const char *path, size_t cap, char **out, size_t *n, char *err, size_t errlen);
 
+/* Large buffers (match.c). Page faults are a large part of loading millions of
+ * indicators, so buffers of 2 MiB and more are mmap'ed with transparent huge pages asked
+ * for (one fault per 2 MiB instead of per 4 KiB); smaller ones come from malloc. The
+ * caller keeps the size: it picks the way back. big_calloc is zeroed and 64-byte aligned;
+ * big_realloc keeps the contents (the grown tail is not zeroed). */
+void *big_calloc(size_t n);
+void *big_realloc(void *p, size_t old, size_t n);
+void big_free(void *p, size_t n);
+
 /* ---- the matcher (match.c) ----------------------------------------------------------- */
 /* An id packs the feed (7 bits) and the indicator (24 bits). A "value" is 0 (no hit), id+1
  * (one hit) or HL_FLAG|offset into the hit-list pool (pool[off] = n, then n ids). */
@@ -180,7 +193,8 @@ struct iprange {
 enum ipidx_mode { IPIDX_PERFEED, IPIDX_TOP, IPIDX_BOTTOM };
 /* Build from ranges (any order; laminar: nested or disjoint, partial overlaps are cut).
  * PERFEED: value = hit list of the most specific range of each feed; TOP: the most
- * specific range's id+1; BOTTOM: the widest range's id+1. O(n log n). */
+ * specific range's id+1; BOTTOM: the widest range's id+1. Equal ranges count in id order.
+ * Sorts r in place (IPv4: LSD radix sort, O(n); IPv6: qsort). */
 int ipidx_build(struct ipidx *x, int family, struct iprange *r, size_t n, enum ipidx_mode mode,
                 uint32_t **pool, size_t *pool_len, size_t *pool_cap);
 uint32_t ipidx_get4(const struct ipidx *x, uint32_t ip);
@@ -189,14 +203,19 @@ void ipidx_free(struct ipidx *x);
 size_t ipidx_bytes(const struct ipidx *x);
 u128 ip_u128(const uint8_t a[16]);
 
-/* Hash table over (type, string): open addressing, 16-byte slots, load <= 1/2. */
-struct strslot {
-    uint64_t h; /* 0 = empty */
-    uint32_t val;
-    uint32_t aux;
+/* Open-addressing hash table of 64-byte buckets, one cache line each: 8 tags, then the 8
+ * values of those slots. A value is never 0, so 0 marks a free slot; a key lives in its
+ * home bucket or, when that one is full, in the next bucket with a free slot (buckets only
+ * fill, so a lookup stops at the first bucket with a free slot). Load <= 3/4. A miss reads
+ * one cache line (two when the home bucket is full); the tag rules out nearly every other
+ * key without reading it. What the tag is depends on the table: the IPv4 address itself
+ * (exact), or 32 bits of a 64-bit hash (checked against the value on a tag match). */
+struct hbkt {
+    uint32_t tag[8];
+    uint32_t val[8];
 };
-struct strtab {
-    struct strslot *s;
+struct htab {
+    struct hbkt *b; /* mask + 1 buckets; a shared empty bucket when nothing is in it */
     uint64_t mask;
     uint32_t n;
 };
@@ -205,8 +224,23 @@ uint64_t str_hash(enum ioc_type t, const char *s, size_t n);
 struct matcher {
     struct feedset *fs[MATCH_MAX_FEEDS + 1]; /* index = feed id; refs held */
     unsigned nfs;
+    /* IP: exact addresses (a /32 or /128, most IP indicators) in hash tables whose value
+     * already merges the prefixes that cover them; shorter prefixes in interval indexes,
+     * read only when the exact table misses. */
+    struct htab ex4;  /* tag = the address */
+    struct htab ex6;  /* tag = 32 bits of the address's hash */
+    u128 *key6;       /* the address of each ex6 slot (bucket * 8 + slot) */
     struct ipidx v4, v6;
-    struct strtab st;
+    struct htab st;   /* every string type, tag = 32 bits of str_hash */
+    /* Filters small enough to stay in cache, so that most misses read no table at all
+     * (NULL when the tables are small themselves). map4: 2 bits per IPv4 /24 (4 MiB):
+     * bit 0 some exact address is in it, bit 1 some prefix touches it. filt: a blocked
+     * Bloom filter (3 bits in one 64-bit word, ~6 bits per key) of every key of st and
+     * ex6; a key is in word hash >> filt_shift. */
+    uint64_t *map4;
+    uint64_t *filt;
+    unsigned filt_shift;
+    size_t filt_words;
     uint32_t *pool; /* hit lists */
     size_t pool_len, pool_cap;
     struct mregex {
@@ -220,6 +254,8 @@ struct matcher {
     uint64_t count[MATCH_MAX_FEEDS + 1];      /* indicators in use per feed */
     uint64_t suppressed[MATCH_MAX_FEEDS + 1]; /* dropped by warninglists */
 };
+#define MAP4_MIN 65536  /* IPv4 exact addresses + prefixes from which map4 is built */
+#define FILT_MIN 131072 /* string + IPv6 keys from which filt is built */
 /* Build from feedsets (benign ones suppress the others' indicators). Takes a ref on each. */
 struct matcher *matcher_build(struct feedset **fs, unsigned n, char *err, size_t errlen);
 void matcher_free(struct matcher *m);
@@ -232,6 +268,27 @@ unsigned match_str(const struct matcher *m, enum ioc_type t, const char *s, size
                    unsigned cap);
 /* Domain (normalised) and every parent; the most specific hit per feed. */
 unsigned match_domain(const struct matcher *m, const char *s, size_t n, uint32_t *out, unsigned cap);
+/* Lookups in two steps, for batches: match_key_* take a value as the calls above do, hash
+ * it and prefetch the cache lines its lookup will read; match_key_run answers, exactly as
+ * the call above would. Prepare a batch of keys, then run them: their memory reads overlap
+ * instead of queueing one behind the other. A key points at its string (not copied): keep
+ * it alive until the run. No allocation. */
+#define MK_DOM_MAX 8 /* suffixes a domain key holds; names that need more run match_domain */
+enum { MK_NONE, MK_IP4, MK_IP6, MK_STR, MK_DOM, MK_DOM_LONG };
+struct match_key {
+    uint8_t kind, type, nc; /* type: MK_STR's ioc_type; nc: MK_DOM's suffixes */
+    uint32_t ip4;
+    u128 ip6;
+    const char *s;
+    size_t n;
+    uint64_t h[MK_DOM_MAX];   /* the value's hash, or each suffix's */
+    uint32_t off[MK_DOM_MAX]; /* where each suffix starts */
+};
+void match_key_ip4(const struct matcher *m, struct match_key *k, uint32_t ip);
+void match_key_ip6(const struct matcher *m, struct match_key *k, const uint8_t a[16]);
+void match_key_str(const struct matcher *m, struct match_key *k, enum ioc_type t, const char *s, size_t n);
+void match_key_domain(const struct matcher *m, struct match_key *k, const char *s, size_t n);
+unsigned match_key_run(const struct matcher *m, const struct match_key *k, uint32_t *out, unsigned cap);
 /* Value out of an id. */
 static inline const struct fs_ind *match_ind(const struct matcher *m, uint32_t id)
 {

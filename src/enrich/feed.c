@@ -48,9 +48,9 @@ void fs_ref(struct feedset *f) { atomic_fetch_add(&f->refs, 1); }
 void fs_unref(struct feedset *f)
 {
     if (!f || atomic_fetch_sub(&f->refs, 1) != 1) return;
-    free(f->ind);
+    big_free(f->ind, (size_t)f->cap * sizeof *f->ind);
     free(f->meta);
-    free(f->pool);
+    big_free(f->pool, f->pcap);
     free(f->mhash);
     free(f);
 }
@@ -62,7 +62,7 @@ uint32_t fs_str(struct feedset *f, const char *s, size_t n)
         size_t nc = f->pcap * 2;
         while (nc < f->plen + n + 1) nc *= 2;
         if (nc > POOL_MAX) return UINT32_MAX;
-        char *p = realloc(f->pool, nc);
+        char *p = big_realloc(f->pool, f->pcap, nc);
         if (!p) return UINT32_MAX;
         f->pool = p;
         f->pcap = nc;
@@ -133,18 +133,18 @@ uint32_t fs_meta(struct feedset *f, const char *cat, const char *desc, const cha
 
 int fs_add(struct feedset *f, enum ioc_type t, const char *v, size_t n, uint32_t meta)
 {
-    if (f->n >= FS_MAX_IND) return VK_ENOMEM;
+    if (f->n >= FS_MAX_IND || meta >= FS_MAX_IND) return VK_ENOMEM; /* fs_ind.meta has 24 bits */
     if (f->benign && t != IOC_IP && t != IOC_DOMAIN && t != IOC_WL_SUBSTR) t = IOC_WL_STRING;
     if (f->n == f->cap) {
         uint32_t nc = f->cap ? f->cap * 2 : 1024;
-        struct fs_ind *ni = realloc(f->ind, (size_t)nc * sizeof *ni);
+        struct fs_ind *ni = big_realloc(f->ind, (size_t)f->cap * sizeof *ni, (size_t)nc * sizeof *ni);
         if (!ni) return VK_ENOMEM;
         f->ind = ni;
         f->cap = nc;
     }
     uint32_t off = fs_str(f, v, n);
     if (off == UINT32_MAX || off == 0) return VK_ENOMEM;
-    f->ind[f->n++] = (struct fs_ind){off, meta, (uint8_t)t};
+    f->ind[f->n++] = (struct fs_ind){off, meta, (unsigned)t};
     return 0;
 }
 
@@ -269,44 +269,62 @@ static const char *base_stem(const char *path, char *buf, size_t cap)
 /* ---- plain lists ------------------------------------------------------------------------ */
 /* One indicator per line, '#' comments (whole line, or after whitespace), the first
  * whitespace-separated token is the value. maltrail's "# Aliases: x, y" header becomes
- * part of the description. */
-static int parse_list(struct feedset *f, const char *buf, size_t n, const char *fname, const struct feed_opts *o,
-                      const char *category, char *err, size_t errlen)
+ * part of the description. The parser takes lines in pieces (list_lines), so that a big
+ * file is read a chunk at a time (list_file) instead of into one buffer of its size. */
+struct listp {
+    const char *fname;
+    const struct feed_opts *o;
+    char stem[256], desc[512];
+    const char *cat;
+    unsigned conf;
+    uint32_t meta;
+    uint64_t lines, data_lines, added;
+    char bad[96]; /* the first value that was no indicator (its first bytes) */
+    size_t bad_len;
+    bool have_bad;
+};
+
+static void list_init(struct listp *P, const char *fname, const struct feed_opts *o, const char *category)
 {
-    char stem[256], desc[512], val[IOC_MAX + 64], where[300];
-    base_stem(fname, stem, sizeof stem);
-    snprintf(desc, sizeof desc, "%s", stem);
-    const char *cat = category && *category ? category : (o->category && *o->category ? o->category : stem);
-    unsigned conf = o->confidence >= 0 ? (unsigned)o->confidence : 50;
-    uint32_t meta = UINT32_MAX;
-    uint64_t lines = 0, data_lines = 0, added = 0;
-    const char *first_bad = NULL;
-    size_t first_bad_len = 0;
+    memset(P, 0, sizeof *P);
+    P->fname = fname;
+    P->o = o;
+    base_stem(fname, P->stem, sizeof P->stem);
+    snprintf(P->desc, sizeof P->desc, "%s", P->stem);
+    P->cat = category && *category ? category : (o->category && *o->category ? o->category : P->stem);
+    P->conf = o->confidence >= 0 ? (unsigned)o->confidence : 50;
+    P->meta = UINT32_MAX;
+}
+
+/* Whole lines (the last one may lack its '\n'). O(n); per line one classification. */
+static int list_lines(struct feedset *f, struct listp *P, const char *buf, size_t n, char *err, size_t errlen)
+{
+    char val[IOC_MAX + 64], where[300];
     for (size_t i = 0; i < n;) {
-        size_t e = i;
-        while (e < n && buf[e] != '\n') e++;
+        const char *nl = memchr(buf + i, '\n', n - i);
+        size_t e = nl ? (size_t)(nl - buf) : n;
         const char *l = buf + i;
         size_t ll = e - i;
         i = e + 1;
-        lines++;
+        P->lines++;
         if (ll && l[ll - 1] == '\r') ll--;
         size_t s = 0;
         while (s < ll && (l[s] == ' ' || l[s] == '\t')) s++;
         if (s == ll) continue;
         if (l[s] == '#' || l[s] == ';') {
             const char *a = "# Aliases:";
-            if (ll - s > strlen(a) && strncasecmp(l + s, a, strlen(a)) == 0 && meta == UINT32_MAX) {
+            if (ll - s > strlen(a) && strncasecmp(l + s, a, strlen(a)) == 0 && P->meta == UINT32_MAX) {
                 char al[256];
                 size_t k = s + strlen(a);
                 while (k < ll && l[k] == ' ') k++;
                 show(l + k, ll - k, al, sizeof al);
-                snprintf(desc, sizeof desc, "%s (aliases: %s)", stem, al);
+                snprintf(P->desc, sizeof P->desc, "%s (aliases: %s)", P->stem, al);
             }
             continue;
         }
-        data_lines++;
+        P->data_lines++;
         if (memchr(l, 0, ll)) {
-            snprintf(where, sizeof where, "%s line %llu", fname, (unsigned long long)lines);
+            snprintf(where, sizeof where, "%s line %llu", P->fname, (unsigned long long)P->lines);
             note_skip(f, where, l + s, ll - s);
             continue;
         }
@@ -315,26 +333,133 @@ static int parse_list(struct feedset *f, const char *buf, size_t n, const char *
         size_t vl;
         enum ioc_type ty = ioc_classify(l + s, t - s, IOC_NONE, val, sizeof val, &vl);
         if (ty == IOC_NONE) {
-            if (!first_bad) first_bad = l + s, first_bad_len = t - s;
-            snprintf(where, sizeof where, "%s line %llu", fname, (unsigned long long)lines);
+            if (!P->have_bad) {
+                P->have_bad = true;
+                P->bad_len = t - s;
+                memcpy(P->bad, l + s, t - s < sizeof P->bad ? t - s : sizeof P->bad);
+            }
+            snprintf(where, sizeof where, "%s line %llu", P->fname, (unsigned long long)P->lines);
             note_skip(f, where, l + s, t - s);
             continue;
         }
-        if (meta == UINT32_MAX) meta = fs_meta(f, cat, desc, NULL, conf, 0);
-        if (meta == UINT32_MAX || fs_add(f, ty, val, vl, meta)) {
-            ferr(err, errlen, o, "%s line %llu: out of memory (or over %u indicators)", fname,
-                 (unsigned long long)lines, FS_MAX_IND);
+        if (P->meta == UINT32_MAX) P->meta = fs_meta(f, P->cat, P->desc, NULL, P->conf, 0);
+        if (P->meta == UINT32_MAX || fs_add(f, ty, val, vl, P->meta)) {
+            ferr(err, errlen, P->o, "%s line %llu: out of memory (or over %u indicators)", P->fname,
+                 (unsigned long long)P->lines, FS_MAX_IND);
             return VK_ENOMEM;
         }
-        added++;
+        P->added++;
     }
-    if (data_lines && !added) {
+    return 0;
+}
+
+static int list_end(struct listp *P, char *err, size_t errlen)
+{
+    if (P->data_lines && !P->added) {
         char b[96];
-        ferr(err, errlen, o, "%s: no indicator in %llu lines (first: '%s'): not a list?", fname,
-             (unsigned long long)data_lines, show(first_bad, first_bad_len, b, sizeof b));
+        ferr(err, errlen, P->o, "%s: no indicator in %llu lines (first: '%s'): not a list?", P->fname,
+             (unsigned long long)P->data_lines, show(P->bad, P->bad_len, b, sizeof b));
         return VK_EFORMAT;
     }
     return 0;
+}
+
+static int parse_list(struct feedset *f, const char *buf, size_t n, const char *fname, const struct feed_opts *o,
+                      const char *category, char *err, size_t errlen)
+{
+    struct listp P;
+    list_init(&P, fname, o, category);
+    int rc = list_lines(f, &P, buf, n, err, errlen);
+    return rc ? rc : list_end(&P, err, errlen);
+}
+
+/* A text file LINES_CHUNK bytes at a time, handed to fn as runs of whole lines (the last
+ * line of the file may lack its '\n'; a line longer than the buffer grows it): a
+ * multi-million-line file costs its parsed form, not also a buffer of its size. fn may
+ * change the bytes it gets, and buf[n] too; it returns nonzero to stop (its own error). Reads no more
+ * than the size the file had when opened, and stops quietly at a read error, as read_file.
+ * Returns 0, fn's value, or VK_EIO / VK_ENOMEM with read_file's message in err. */
+#define LINES_CHUNK ((size_t)4 << 20)
+typedef int (*lines_fn)(void *ud, char *buf, size_t n);
+static int read_lines(const char *path, size_t cap, lines_fn fn, void *ud, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return VK_EIO;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file", path);
+        close(fd);
+        return VK_EIO;
+    }
+    if ((uint64_t)st.st_size > cap) {
+        snprintf(err, errlen, "%s: %lld bytes, over the %zu-byte cap", path, (long long)st.st_size, cap);
+        close(fd);
+        return VK_ENOMEM;
+    }
+    size_t bcap = LINES_CHUNK, have = 0, total = 0;
+    char *buf = malloc(bcap);
+    int rc = 0;
+    bool eof = false;
+    while (rc == 0 && !eof) {
+        if (!buf || have == bcap - 1) { /* one line fills the buffer */
+            char *nb = buf && bcap * 2 <= cap + 1 ? realloc(buf, bcap * 2) : NULL;
+            if (!nb) {
+                snprintf(err, errlen, "%s: out of memory", path);
+                rc = VK_ENOMEM;
+                break;
+            }
+            buf = nb;
+            bcap *= 2;
+        }
+        size_t want = bcap - 1 - have; /* one byte to spare: fn may write a NUL after the text */
+        if (want > (size_t)st.st_size - total) want = (size_t)st.st_size - total;
+        ssize_t r = want ? read(fd, buf + have, want) : 0;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) eof = true;
+        else have += (size_t)r, total += (size_t)r;
+        const char *last = have ? memrchr(buf, '\n', have) : NULL;
+        size_t upto = eof ? have : last ? (size_t)(last - buf) + 1 : 0;
+        if (upto) rc = fn(ud, buf, upto);
+        memmove(buf, buf + upto, have - upto);
+        have -= upto;
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+struct list_run {
+    struct feedset *f;
+    struct listp *P;
+    char *err;
+    size_t errlen;
+    int rc;
+};
+
+static int list_run(void *ud, char *buf, size_t n)
+{
+    struct list_run *L = ud;
+    L->rc = list_lines(L->f, L->P, buf, n, L->err, L->errlen);
+    return L->rc ? 1 : 0;
+}
+
+static int list_file(struct feedset *f, const char *path, const char *fname, const struct feed_opts *o,
+                     const char *category, char *err, size_t errlen)
+{
+    struct listp P;
+    list_init(&P, fname, o, category);
+    struct list_run L = {f, &P, err, errlen, 0};
+    char e2[512];
+    int rc = read_lines(path, FEED_MAX_BYTES, list_run, &L, e2, sizeof e2);
+    if (L.rc) return L.rc;
+    if (rc) {
+        ferr(err, errlen, o, "%s", e2);
+        return rc;
+    }
+    return list_end(&P, err, errlen);
 }
 
 /* ---- CSV feed definitions ------------------------------------------------------------------ */
@@ -1360,15 +1485,6 @@ static int walk(const char *dir, const char *rel, int depth, const struct feed_o
         else if (o->fmt == VK_ENRICH_CSV) want = dot && (!strcmp(dot, ".csv") || !strcmp(dot, ".tsv"));
         else want = dot && !strcmp(dot, ".json") && strcmp(names[i], "manifest.json") && strcmp(names[i], "schema.json");
         if (!want) continue;
-        char *buf;
-        size_t n;
-        char e2[512];
-        if (read_file(path, FEED_MAX_BYTES, &buf, &n, e2, sizeof e2)) {
-            ferr(err, errlen, o, "%s", e2);
-            rc = VK_EIO;
-            break;
-        }
-        (*files)++;
         /* a list's category: its folder under the source (maltrail: malware, malicious,
          * suspicious), else its own name */
         char cat[256] = "";
@@ -1378,6 +1494,20 @@ static int walk(const char *dir, const char *rel, int depth, const struct feed_o
             while (p > r2 && p[-1] != '/') p--;
             snprintf(cat, sizeof cat, "%.*s", (int)(slash - p), p);
         }
+        if (o->fmt == VK_ENRICH_LIST) {
+            (*files)++;
+            rc = list_file(f, path, r2, o, cat[0] ? cat : NULL, err, errlen);
+            continue;
+        }
+        char *buf;
+        size_t n;
+        char e2[512];
+        if (read_file(path, FEED_MAX_BYTES, &buf, &n, e2, sizeof e2)) {
+            ferr(err, errlen, o, "%s", e2);
+            rc = VK_EIO;
+            break;
+        }
+        (*files)++;
         switch (o->fmt) {
         case VK_ENRICH_LIST: rc = parse_list(f, buf, n, r2, o, cat[0] ? cat : NULL, err, errlen); break;
         case VK_ENRICH_CSV: rc = parse_csv(f, buf, n, r2, o, err, errlen); break;
@@ -1417,6 +1547,22 @@ struct feedset *feed_parse_path(const char *path, const struct feed_opts *o, cha
         fs_seal(f);
         return f;
     }
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (o->fmt == VK_ENRICH_LIST) {
+        struct feedset *f = fs_new(o->name);
+        if (!f) {
+            ferr(err, errlen, o, "out of memory");
+            return NULL;
+        }
+        f->benign = o->benign;
+        if (list_file(f, path, base, o, NULL, err, errlen)) {
+            fs_unref(f);
+            return NULL;
+        }
+        fs_seal(f);
+        return f;
+    }
     char *buf;
     size_t n;
     char e2[512];
@@ -1424,8 +1570,6 @@ struct feedset *feed_parse_path(const char *path, const struct feed_opts *o, cha
         ferr(err, errlen, o, "%s", e2);
         return NULL;
     }
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
     struct feedset *f = NULL;
     if (o->fmt == VK_ENRICH_MISP && !strcmp(base, "manifest.json")) {
         /* a MISP feed: manifest.json lists the events, each in <uuid>.json beside it */
@@ -1515,7 +1659,7 @@ int feed_cache_save(const struct feedset *f, const char *path, char *err, size_t
     }
     for (uint32_t i = 0; i < f->n; i++) {
         const struct fs_ind *d = &f->ind[i];
-        fprintf(fp, "i\t%s\t%u\t", ioc_type_name((enum ioc_type)d->type), d->meta);
+        fprintf(fp, "i\t%s\t%u\t", ioc_type_name((enum ioc_type)d->type), (unsigned)d->meta);
         put_esc(fp, fs_s(f, d->val));
         fputc('\n', fp);
     }
@@ -1552,77 +1696,120 @@ static int split_tabs(char *l, char **fld, int max)
     return nf;
 }
 
-struct feedset *feed_cache_load(const char *path, const char *name, bool benign, char *err, size_t errlen)
+struct cachep {
+    struct feedset *f;
+    uint64_t line;
+    const char *why;
+    uint32_t *mmap_, nm, mcap; /* meta tuple n of the file = mmap_[n] in f */
+    enum ioc_type last_t;
+    char last_ts[16];
+};
+
+/* One "i" line the quick way: fields found with memchr, the value used in place when it
+ * has no escape. False when the line is not of that plain form (then split_tabs reads it). */
+static bool cache_ind_fast(struct cachep *C, const char *l, size_t n)
 {
-    char *buf;
-    size_t n;
-    if (read_file(path, FEED_MAX_BYTES * 2, &buf, &n, err, errlen)) return NULL;
-    struct feedset *f = fs_new(name);
-    if (!f) {
-        free(buf);
-        snprintf(err, errlen, "%s: out of memory", path);
-        return NULL;
+    if (n < 2 || l[0] != 'i' || l[1] != '\t' || memchr(l, 0, n)) return false;
+    const char *t = l + 2, *e = l + n, *t2 = memchr(t, '\t', (size_t)(e - t));
+    if (!t2 || (size_t)(t2 - t) >= sizeof C->last_ts || memchr(t, '\\', (size_t)(t2 - t))) return false;
+    const char *m = t2 + 1, *t3 = memchr(m, '\t', (size_t)(e - m));
+    if (!t3 || t3 == m || t3 - m > 9 || memchr(m, '\\', (size_t)(t3 - m))) return false;
+    const char *v = t3 + 1;
+    if (memchr(v, '\t', (size_t)(e - v)) || memchr(v, '\\', (size_t)(e - v))) return false;
+    if (strlen(C->last_ts) != (size_t)(t2 - t) || memcmp(C->last_ts, t, (size_t)(t2 - t))) {
+        memcpy(C->last_ts, t, (size_t)(t2 - t));
+        C->last_ts[t2 - t] = 0;
+        C->last_t = ioc_type_parse(C->last_ts);
     }
-    f->benign = benign;
-    uint64_t line = 0;
-    const char *why = NULL;
+    uint32_t mi = 0;
+    for (const char *d = m; d < t3; d++) {
+        if (*d < '0' || *d > '9') return false;
+        mi = mi * 10 + (uint32_t)(*d - '0');
+    }
+    if (C->last_t == IOC_NONE || mi >= C->nm || v == e) C->why = "bad indicator line";
+    else if (fs_add(C->f, C->last_t, v, (size_t)(e - v), C->mmap_[mi])) C->why = "out of memory";
+    return true;
+}
+
+static int cache_lines(void *ud, char *buf, size_t n)
+{
+    struct cachep *C = ud;
     char *p = buf;
-    uint32_t *mmap_ = NULL, nm = 0, mcap = 0;
-    enum ioc_type last_t = IOC_NONE;
-    char last_ts[16] = "";
-    while (p < buf + n && !why) {
+    while (p < buf + n && !C->why) {
         char *e = memchr(p, '\n', (size_t)(buf + n - p));
         if (!e) e = buf + n;
-        *e = 0;
-        line++;
         char *l = p;
+        size_t ll = (size_t)(e - p);
         p = e + 1;
-        if (line == 1) {
-            if (strcmp(l, "#vakt-intel-cache 1")) why = "not a vakt intel cache (version 1)";
+        C->line++;
+        if (C->line > 1 && cache_ind_fast(C, l, ll)) continue;
+        char save = *e;
+        *e = 0; /* (e may be buf + n: the reader's buffer always has room for it) */
+        if (C->line == 1) {
+            if (strcmp(l, "#vakt-intel-cache 1")) C->why = "not a vakt intel cache (version 1)";
+            *e = save;
             continue;
         }
         char *fld[7];
         int nf = split_tabs(l, fld, 7);
         if (!strcmp(fld[0], "i") && nf == 4) {
-            if (strcmp(fld[1], last_ts)) {
-                last_t = ioc_type_parse(fld[1]);
-                snprintf(last_ts, sizeof last_ts, "%s", fld[1]);
+            if (strcmp(fld[1], C->last_ts)) {
+                C->last_t = ioc_type_parse(fld[1]);
+                snprintf(C->last_ts, sizeof C->last_ts, "%s", fld[1]);
             }
             uint32_t mi = (uint32_t)strtoul(fld[2], NULL, 10);
-            if (last_t == IOC_NONE || mi >= nm || !fld[3][0]) {
-                why = "bad indicator line";
+            if (C->last_t == IOC_NONE || mi >= C->nm || !fld[3][0]) {
+                C->why = "bad indicator line";
                 break;
             }
-            if (fs_add(f, last_t, fld[3], strlen(fld[3]), mmap_[mi])) why = "out of memory";
+            if (fs_add(C->f, C->last_t, fld[3], strlen(fld[3]), C->mmap_[mi])) C->why = "out of memory";
         } else if (!strcmp(fld[0], "m") && nf == 6) {
-            uint32_t mi = fs_meta(f, fld[3], fld[4], fld[5], (unsigned)strtoul(fld[1], NULL, 10),
+            uint32_t mi = fs_meta(C->f, fld[3], fld[4], fld[5], (unsigned)strtoul(fld[1], NULL, 10),
                                   strtoll(fld[2], NULL, 10));
             if (mi == UINT32_MAX) {
-                why = "out of memory";
+                C->why = "out of memory";
                 break;
             }
-            if (nm == mcap) {
-                mcap = mcap ? mcap * 2 : 64;
-                uint32_t *nmap = realloc(mmap_, mcap * sizeof *nmap);
+            if (C->nm == C->mcap) {
+                C->mcap = C->mcap ? C->mcap * 2 : 64;
+                uint32_t *nmap = realloc(C->mmap_, C->mcap * sizeof *nmap);
                 if (!nmap) {
-                    why = "out of memory";
+                    C->why = "out of memory";
                     break;
                 }
-                mmap_ = nmap;
+                C->mmap_ = nmap;
             }
-            mmap_[nm++] = mi;
+            C->mmap_[C->nm++] = mi;
         } else if (!strcmp(fld[0], "s") && nf == 4) {
-            f->skipped = strtoull(fld[1], NULL, 10);
-            f->unsupported = strtoull(fld[2], NULL, 10);
-            snprintf(f->note, sizeof f->note, "%s", fld[3]);
+            C->f->skipped = strtoull(fld[1], NULL, 10);
+            C->f->unsupported = strtoull(fld[2], NULL, 10);
+            snprintf(C->f->note, sizeof C->f->note, "%s", fld[3]);
         } else if (l[0]) {
-            why = "unknown line";
+            C->why = "unknown line";
         }
     }
-    free(mmap_);
-    free(buf);
-    if (why) {
-        snprintf(err, errlen, "cache %s line %llu: %s", path, (unsigned long long)line, why);
+    return C->why ? 1 : 0;
+}
+
+/* Read a chunk at a time (read_lines); plain indicator lines go into the feedset without
+ * a copy or a split. O(file). */
+struct feedset *feed_cache_load(const char *path, const char *name, bool benign, char *err, size_t errlen)
+{
+    struct feedset *f = fs_new(name);
+    if (!f) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return NULL;
+    }
+    f->benign = benign;
+    struct cachep C = {.f = f};
+    int rc = read_lines(path, FEED_MAX_BYTES * 2, cache_lines, &C, err, errlen);
+    free(C.mmap_);
+    if (C.why) {
+        snprintf(err, errlen, "cache %s line %llu: %s", path, (unsigned long long)C.line, C.why);
+        fs_unref(f);
+        return NULL;
+    }
+    if (rc) {
         fs_unref(f);
         return NULL;
     }

@@ -5,7 +5,6 @@
  * a record value that mean the same thing end up as the same bytes. Everything works on
  * (pointer, length) of untrusted text, writes into a caller's buffer and allocates
  * nothing. */
-#include <arpa/inet.h>
 #include <ctype.h>
 
 #include "enrich_int.h"
@@ -49,22 +48,68 @@ bool ioc_is_hex(const char *s, size_t n)
     return n > 0;
 }
 
+/* Unrolled over the 1-3 digits of each part: ~4 instructions a character. */
 bool ioc_ip4(const char *s, size_t n, uint32_t *out)
+{
+    if (n < 7 || n > 15) return false;
+    const unsigned char *p = (const unsigned char *)s, *e = p + n;
+    uint32_t ip = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (p == e || *p != '.') return false;
+            p++;
+        }
+        unsigned d, v;
+        if (p == e || (v = (unsigned)*p - '0') > 9) return false;
+        p++;
+        if (p < e && (d = (unsigned)*p - '0') <= 9) {
+            v = v * 10 + d;
+            p++;
+            if (p < e && (d = (unsigned)*p - '0') <= 9) {
+                v = v * 10 + d;
+                p++;
+                if (p < e && (unsigned)*p - '0' <= 9) return false; /* 4 digits */
+            }
+        }
+        if (v > 255) return false;
+        ip = ip << 8 | v;
+    }
+    if (p != e) return false;
+    *out = ip;
+    return true;
+}
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Hex digit values; 16 for any other byte. */
+static const uint8_t hex_val[256] = {
+#define X16 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16, 16
+    X16, X16, X16,
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 16, 16, 16, 16, 16,           /* 0x30 */
+    16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, /* 0x40 */
+    X16,
+    16, 10, 11, 12, 13, 14, 15, 16, 16, 16, 16, 16, 16, 16, 16, 16, /* 0x60 */
+    X16, X16, X16, X16, X16, X16, X16, X16, X16, /* 0x70-0xff */
+#undef X16
+};
+
+/* Dotted quad as inet_pton reads it inside IPv6: 4 parts, no leading zeros. */
+static bool ip4_strict(const char *s, size_t n, uint32_t *out)
 {
     uint32_t ip = 0;
     size_t i = 0;
     for (int part = 0; part < 4; part++) {
-        if (part) {
-            if (i >= n || s[i] != '.') return false;
-            i++;
-        }
-        unsigned v = 0, digits = 0;
-        while (i < n && s[i] >= '0' && s[i] <= '9' && digits < 4) {
-            v = v * 10 + (unsigned)(s[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || digits > 3 || v > 255) return false;
+        if (part && (i >= n || s[i++] != '.')) return false;
+        size_t st = i;
+        unsigned v = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && i - st < 3) v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == st || v > 255 || (s[st] == '0' && i - st > 1)) return false;
         ip = ip << 8 | v;
     }
     if (i != n) return false;
@@ -72,41 +117,84 @@ bool ioc_ip4(const char *s, size_t n, uint32_t *out)
     return true;
 }
 
-static void mask_net(struct ipnet *o)
+bool ioc_ip6(const char *s, size_t n, uint8_t out[16])
 {
-    unsigned bits = o->family == 4 ? 32 : 128;
-    for (unsigned b = o->plen; b < bits; b++) o->a[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
+    uint16_t g[8];
+    unsigned ng = 0;
+    int gap = -1; /* group index where "::" stands */
+    size_t i = 0;
+    if (n < 2 || n > 45) return false;
+    if (s[0] == ':') {
+        if (s[1] != ':') return false;
+        gap = 0;
+        i = 2;
+    }
+    while (i < n) {
+        size_t st = i;
+        unsigned v = 0, d;
+        while (i < n && i - st < 5 && (d = hex_val[(unsigned char)s[i]]) < 16) v = v << 4 | d, i++;
+        if (i < n && s[i] == '.') { /* the last 32 bits as a dotted quad */
+            uint32_t v4;
+            if (ng > 6 || !ip4_strict(s + st, n - st, &v4)) return false;
+            g[ng++] = (uint16_t)(v4 >> 16);
+            g[ng++] = (uint16_t)v4;
+            break;
+        }
+        if (i == st || i - st > 4 || ng == 8) return false;
+        g[ng++] = (uint16_t)v;
+        if (i == n) break;
+        if (s[i++] != ':' || i == n) return false; /* a lone trailing ':' */
+        if (s[i] == ':') {
+            if (gap >= 0) return false;
+            gap = (int)ng;
+            i++;
+        }
+    }
+    if (gap < 0 ? ng != 8 : ng > 7) return false;
+    unsigned z = 8 - ng, k = 0; /* zero groups that "::" stands for */
+    for (unsigned j = 0; j < 8; j++) {
+        uint16_t w = gap >= 0 && j >= (unsigned)gap && j < (unsigned)gap + z ? 0 : g[k++];
+        out[2 * j] = (uint8_t)(w >> 8);
+        out[2 * j + 1] = (uint8_t)w;
+    }
+    return true;
 }
 
+/* Clear the host bits under the prefix. */
+static void mask_net(struct ipnet *o)
+{
+    unsigned bytes = o->family == 4 ? 4 : 16, full = o->plen / 8;
+    if (full >= bytes) return;
+    if (o->plen % 8) o->a[full++] &= (uint8_t)(0xff00u >> (o->plen % 8));
+    memset(o->a + full, 0, bytes - full);
+}
+
+/* Text up to the first NUL counts, as it did when this went through C strings. No copy. */
 bool ioc_parse_ip(const char *s, size_t n, struct ipnet *out)
 {
-    char buf[64];
-    if (n == 0 || n >= sizeof buf) return false;
-    memcpy(buf, s, n);
-    buf[n] = 0;
-    char *a = buf;
-    size_t len = n;
-    if (a[0] == '[') { /* "[v6]" */
-        char *rb = memchr(a, ']', len);
-        if (rb == NULL || rb[1] != 0) return false;
-        *rb = 0;
-        a++;
+    if (n == 0 || n >= 64) return false;
+    const char *z = memchr(s, 0, n);
+    if (z) n = (size_t)(z - s);
+    if (s[0] == '[') { /* "[v6]" */
+        if (n < 2 || s[n - 1] != ']' || memchr(s, ']', n - 1)) return false;
+        s++, n -= 2;
     }
-    char *slash = strchr(a, '/');
+    const char *slash = memchr(s, '/', n);
     long plen = -1;
+    size_t an = n;
     if (slash) {
-        *slash = 0;
-        const char *p = slash + 1;
-        if (!*p || strlen(p) > 3) return false;
+        an = (size_t)(slash - s);
+        size_t pl = n - an - 1;
+        if (pl == 0 || pl > 3) return false;
         plen = 0;
-        for (; *p; p++) {
-            if (*p < '0' || *p > '9') return false;
-            plen = plen * 10 + (*p - '0');
+        for (size_t i = an + 1; i < n; i++) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            plen = plen * 10 + (s[i] - '0');
         }
     }
     memset(out, 0, sizeof *out);
     uint32_t v4;
-    if (ioc_ip4(a, strlen(a), &v4)) {
+    if (ioc_ip4(s, an, &v4)) {
         if (plen > 32) return false;
         out->family = 4;
         out->plen = (uint8_t)(plen < 0 ? 32 : plen);
@@ -114,7 +202,7 @@ bool ioc_parse_ip(const char *s, size_t n, struct ipnet *out)
         out->a[1] = (uint8_t)(v4 >> 16);
         out->a[2] = (uint8_t)(v4 >> 8);
         out->a[3] = (uint8_t)v4;
-    } else if (strchr(a, ':') && inet_pton(AF_INET6, a, out->a) == 1) {
+    } else if (memchr(s, ':', an) && ioc_ip6(s, an, out->a)) {
         if (plen > 128) return false;
         out->family = 6;
         out->plen = (uint8_t)(plen < 0 ? 128 : plen);
@@ -133,32 +221,37 @@ void ioc_net_str(const struct ipnet *n, char *out)
 
 static inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c; }
 
+/* Domain characters: the byte lower-cased, 0 when not allowed. */
+static const unsigned char dom_chr[256] = {
+    ['-'] = '-', ['.'] = '.', ['_'] = '_',
+    ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3', ['4'] = '4', ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8', ['9'] = '9',
+#define L(c) [c] = c, [c - 32] = c
+    L('a'), L('b'), L('c'), L('d'), L('e'), L('f'), L('g'), L('h'), L('i'), L('j'), L('k'), L('l'), L('m'),
+    L('n'), L('o'), L('p'), L('q'), L('r'), L('s'), L('t'), L('u'), L('v'), L('w'), L('x'), L('y'), L('z'),
+#undef L
+#define H8(b) [b] = b, [b + 1] = b + 1, [b + 2] = b + 2, [b + 3] = b + 3, [b + 4] = b + 4, [b + 5] = b + 5, [b + 6] = b + 6, [b + 7] = b + 7
+#define H64(b) H8(b), H8(b + 8), H8(b + 16), H8(b + 24), H8(b + 32), H8(b + 40), H8(b + 48), H8(b + 56)
+    H64(0x80), H64(0xc0),
+#undef H64
+#undef H8
+};
+
+/* One table read a character. */
 size_t ioc_norm_domain(const char *s, size_t n, char *out, size_t cap)
 {
     if (n >= 2 && s[0] == '*' && s[1] == '.') s += 2, n -= 2;
     else if (n >= 1 && s[0] == '.') s++, n--;
     while (n && s[n - 1] == '.') n--;
     if (n == 0 || n >= cap || n > 1024) return 0;
-    char prev = '.';
+    unsigned char prev = '.';
     for (size_t i = 0; i < n; i++) {
-        char c = lower(s[i]);
-        unsigned char u = (unsigned char)c;
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || u >= 0x80))
-            return 0;
-        if (c == '.' && prev == '.') return 0; /* empty label */
-        out[i] = c;
+        unsigned char c = dom_chr[(unsigned char)s[i]];
+        if (c == 0 || (c == '.' && prev == '.')) return 0; /* not allowed, or an empty label */
+        out[i] = (char)c;
         prev = c;
     }
     out[n] = 0;
     return n;
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
 }
 
 static bool unreserved(unsigned c)
@@ -168,14 +261,25 @@ static bool unreserved(unsigned c)
 }
 
 /* Copy a path/query with %-normalisation; stops at '#'. Returns bytes written or SIZE_MAX
- * when out is too small. */
+ * when out is too small. Output never outgrows input, so with room for it the plain
+ * characters are copied a run at a time. */
 static size_t pct_norm(const char *s, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && s[i] != '#'; i++) {
-        if (o + 3 >= cap) return SIZE_MAX;
+    size_t o = 0, i = 0;
+    bool roomy = n + 3 < cap; /* then "o + 3 >= cap" below can never hold */
+    while (i < n) {
+        if (roomy) {
+            size_t r = i;
+            while (r < n && s[r] != '%' && s[r] != '#') r++;
+            memcpy(out + o, s + i, r - i);
+            o += r - i;
+            i = r;
+            if (i == n) break;
+        }
         char c = s[i];
-        if (c == '%' && i + 2 < n + 0 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+        if (c == '#') break;
+        if (o + 3 >= cap) return SIZE_MAX;
+        if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
             unsigned v = (unsigned)(hexval(s[i + 1]) << 4 | hexval(s[i + 2]));
             if (unreserved(v)) {
                 out[o++] = (char)v;
@@ -184,9 +288,10 @@ static size_t pct_norm(const char *s, size_t n, char *out, size_t cap)
                 out[o++] = (char)toupper((unsigned char)s[i + 1]);
                 out[o++] = (char)toupper((unsigned char)s[i + 2]);
             }
-            i += 2;
+            i += 3;
         } else {
             out[o++] = c;
+            i++;
         }
     }
     out[o] = 0;
@@ -200,37 +305,42 @@ size_t ioc_norm_path(const char *s, size_t n, char *out, size_t cap)
     return o == SIZE_MAX ? 0 : o;
 }
 
+/* One pass over the authority, one over the host, run copies for the path: O(n). */
 size_t ioc_norm_url(const char *s, size_t n, char *out, size_t cap, size_t *pathoff)
 {
     unsigned defport = 80;
     size_t i = 0;
-    /* scheme */
-    for (size_t k = 0; k < n && k < 16; k++) {
-        char c = s[k];
-        if (c == ':' && k > 0 && k + 2 < n && s[k + 1] == '/' && s[k + 2] == '/') {
-            if (k == 5 && strncasecmp(s, "https", 5) == 0) defport = 443;
-            else if (k == 3 && strncasecmp(s, "ftp", 3) == 0) defport = 21;
-            else if (k == 4 && strncasecmp(s, "http", 4) == 0) defport = 80;
-            else defport = 0;
-            i = k + 3;
-            break;
+    /* scheme: only when a ':' comes early */
+    if (memchr(s, ':', n < 16 ? n : 16))
+        for (size_t k = 0; k < n && k < 16; k++) {
+            char c = s[k];
+            if (c == ':' && k > 0 && k + 2 < n && s[k + 1] == '/' && s[k + 2] == '/') {
+                if (k == 5 && strncasecmp(s, "https", 5) == 0) defport = 443;
+                else if (k == 3 && strncasecmp(s, "ftp", 3) == 0) defport = 21;
+                else if (k == 4 && strncasecmp(s, "http", 4) == 0) defport = 80;
+                else defport = 0;
+                i = k + 3;
+                break;
+            }
+            if (!(isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.')) break;
         }
-        if (!(isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.')) break;
+    /* authority [user@]host[:port]: its end, the host start (after the last '@') and the
+     * first ':' after that */
+    size_t aend = i, hs = i, colon = SIZE_MAX;
+    for (; aend < n; aend++) {
+        char c = s[aend];
+        if (c == '/' || c == '?' || c == '#') break;
+        if (c == '@') hs = aend + 1, colon = SIZE_MAX;
+        else if (c == ':' && colon == SIZE_MAX) colon = aend;
     }
-    size_t aend = i;
-    while (aend < n && s[aend] != '/' && s[aend] != '?' && s[aend] != '#') aend++;
-    size_t hs = i;
-    for (size_t k = i; k < aend; k++)
-        if (s[k] == '@') hs = k + 1; /* user info */
-    size_t he, ps;                   /* host end, port start */
+    size_t he, ps; /* host end, port start */
     if (hs < aend && s[hs] == '[') {
         const char *rb = memchr(s + hs, ']', aend - hs);
         if (rb == NULL) return 0;
         he = (size_t)(rb - s) + 1;
         ps = he;
     } else {
-        he = hs;
-        while (he < aend && s[he] != ':') he++;
+        he = colon == SIZE_MAX ? aend : colon;
         ps = he;
     }
     size_t hl = he - hs;
@@ -268,7 +378,22 @@ size_t ioc_norm_url(const char *s, size_t n, char *out, size_t cap, size_t *path
 static bool regexish(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (strchr("[]()*+?{}|^$\\", s[i])) return true;
+        switch (s[i]) {
+        case '[': case ']': case '(': case ')': case '*': case '+': case '?':
+        case '{': case '}': case '|': case '^': case '$': case '\\':
+            return true;
+        default:
+            break;
+        }
+    return false;
+}
+
+/* "://" within the first 20 bytes (a scheme). */
+static bool has_scheme(const char *s, size_t n)
+{
+    size_t lim = n < 20 ? n : 20;
+    for (const char *c = memchr(s, ':', lim); c; c = memchr(c + 1, ':', lim - (size_t)(c + 1 - s)))
+        if ((size_t)(c - s) + 3 <= lim && c[1] == '/' && c[2] == '/') return true;
     return false;
 }
 
@@ -339,8 +464,18 @@ static enum ioc_type url_or_host(char *out, size_t len, size_t pathoff, size_t *
     return IOC_URL;
 }
 
+static enum ioc_type classify(const char *s, size_t n, enum ioc_type hint, char *out, size_t cap, size_t *outlen);
+
+/* A value whose normal form would hold a NUL is refused: stored as a C string it would be
+ * cut there (a regex or user agent read from a CSV field, say), and no longer be itself. */
 enum ioc_type ioc_classify(const char *s, size_t n, enum ioc_type hint, char *out, size_t cap,
                            size_t *outlen)
+{
+    enum ioc_type t = classify(s, n, hint, out, cap, outlen);
+    return t != IOC_NONE && memchr(out, 0, *outlen) ? IOC_NONE : t;
+}
+
+static enum ioc_type classify(const char *s, size_t n, enum ioc_type hint, char *out, size_t cap, size_t *outlen)
 {
     while (n && isspace((unsigned char)s[0])) s++, n--;
     while (n && isspace((unsigned char)s[n - 1])) n--;
@@ -351,7 +486,7 @@ enum ioc_type ioc_classify(const char *s, size_t n, enum ioc_type hint, char *ou
     case IOC_NONE:
         if (ioc_parse_ip(s, n, &net)) return as_net(&net, out, outlen);
         if (ipport(s, n, out, cap, outlen)) return IOC_IPPORT;
-        if (n >= 3 && memmem(s, n < 20 ? n : 20, "://", 3)) {
+        if (n >= 3 && has_scheme(s, n)) {
             len = ioc_norm_url(s, n, out, cap, &pathoff);
             return len ? url_or_host(out, len, pathoff, outlen) : IOC_NONE;
         }

@@ -29,10 +29,12 @@ struct vk_enrich;
  * Returns NULL with a message when a file exists but cannot be read. */
 struct vk_enrich *vk_enrich_open(const char *datadir, char *err, size_t errlen);
 /* Add threat.*, asset.*, country.*, asn.* meta to a record. Thread-safe; takes the read
- * lock once. Cost: per IP value one /16 table read plus a binary search of a few steps
- * (threat, ASN, assets) and one mmdb walk (country); per host name one hash probe per
- * label (only for label counts some indicator has); per URL, hash, JA3, user agent one
- * probe. Allocates nothing (beyond the meta list's own growth). */
+ * lock once. Cost: per IP value (threat) a read of a /24 map and, only where it says so,
+ * one hash bucket (a prefix index for covered /24s); per IP value (ASN, assets) one /16
+ * table read plus a binary search of a few steps, and one mmdb walk (country); per host
+ * name one hash per label count some indicator has, each checked against an in-cache
+ * filter before its bucket is read; per URL, hash, JA3, user agent one hash, filter and
+ * (rarely) bucket. Allocates nothing (beyond the meta list's own growth). */
 void vk_enrich_apply(struct vk_enrich *e, struct vk_meta *rec);
 /* One scheduled refresh step: re-read the registry, fetch the feeds that are due (all of
  * them when force), reload changed caches and assets, and swap in a new matcher when
