@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <xxhash.h>
 
 #include "store_int.h"
 
@@ -707,6 +708,145 @@ static void value_text(sqlite3_stmt *st, int col, enum vk_key k, char *out, size
     }
 }
 
+/* ---- filtered value counts: over the matching records themselves ------------------ */
+
+struct vcount {
+    char *v;
+    size_t n;
+    uint64_t count, sessions, bytes;
+};
+
+struct vtally {
+    enum vk_key key;
+    struct vcount *e;
+    size_t n, cap;
+    uint32_t *ht; /* index + 1, open addressing */
+    size_t hsz;
+    int rc;
+};
+
+static bool tally_grow(struct vtally *t)
+{
+    size_t nh = t->hsz ? t->hsz * 2 : 1024;
+    uint32_t *h = calloc(nh, sizeof *h);
+    if (!h) return false;
+    for (size_t i = 0; i < t->n; i++) {
+        size_t slot = XXH3_64bits(t->e[i].v, t->e[i].n) & (nh - 1);
+        while (h[slot]) slot = (slot + 1) & (nh - 1);
+        h[slot] = (uint32_t)i + 1;
+    }
+    free(t->ht);
+    t->ht = h;
+    t->hsz = nh;
+    return true;
+}
+
+/* Count one value (exact bytes; values of a key are a set per record). O(1) amortised. */
+static void tally_add(struct vtally *t, const char *v, size_t n, bool session, uint64_t bytes)
+{
+    if ((t->n + 1) * 2 > t->hsz && !tally_grow(t)) {
+        t->rc = VK_ENOMEM;
+        return;
+    }
+    size_t slot = XXH3_64bits(v, n) & (t->hsz - 1);
+    for (;;) {
+        uint32_t at = t->ht[slot];
+        if (!at) break;
+        struct vcount *e = &t->e[at - 1];
+        if (e->n == n && !memcmp(e->v, v, n)) {
+            e->count++;
+            e->sessions += session;
+            e->bytes += bytes;
+            return;
+        }
+        slot = (slot + 1) & (t->hsz - 1);
+    }
+    if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 1024;
+        struct vcount *ne = realloc(t->e, nc * sizeof *ne);
+        if (!ne) {
+            t->rc = VK_ENOMEM;
+            return;
+        }
+        t->e = ne;
+        t->cap = nc;
+    }
+    struct vcount *e = &t->e[t->n];
+    e->v = malloc(n + 1);
+    if (!e->v) {
+        t->rc = VK_ENOMEM;
+        return;
+    }
+    memcpy(e->v, v, n);
+    e->v[n] = 0;
+    e->n = n;
+    e->count = 1;
+    e->sessions = session;
+    e->bytes = bytes;
+    t->ht[slot] = (uint32_t)++t->n;
+}
+
+static int tally_rec(void *ud, const struct vk_meta *m, const struct vk_store_recinfo *info)
+{
+    struct vtally *t = ud;
+    (void)info;
+    bool session = !is_event(m);
+    uint64_t bytes = first_uint(m, VK_K_BYTES_SRC, 0) + first_uint(m, VK_K_BYTES_DST, 0);
+    enum vk_type ty = vk_key_info(t->key)->type;
+    for (uint32_t i = 0; i < m->n; i++) {
+        const struct vk_meta_item *it = &m->items[i];
+        if (it->key != t->key) continue;
+        if (ty == VK_T_UINT || ty == VK_T_TIME) {
+            char num[24];
+            int n = snprintf(num, sizeof num, "%llu", (unsigned long long)it->u);
+            tally_add(t, num, (size_t)n, session, bytes);
+        } else {
+            tally_add(t, vk_meta_str(m, it), it->len, session, bytes);
+        }
+    }
+    return t->rc != 0;
+}
+
+static int cmp_vcount(const void *x, const void *y, void *arg)
+{
+    const struct vcount *a = x, *b = y;
+    enum vk_store_by by = *(const enum vk_store_by *)arg;
+    uint64_t ka = by == VK_BY_BYTES ? a->bytes : by == VK_BY_SESSIONS ? a->sessions : a->count;
+    uint64_t kb = by == VK_BY_BYTES ? b->bytes : by == VK_BY_SESSIONS ? b->sessions : b->count;
+    if (ka != kb) return ka > kb ? -1 : 1;
+    int c = strcasecmp(b->v, a->v); /* ties: value descending, as the SQL paths order them */
+    return c;
+}
+
+static int sq_query(void *b, const struct vk_query *qq, const struct vk_store_sel *sel, vk_store_rec_fn fn, void *ud,
+                    char *err, size_t errlen);
+
+/* Value counts among the records matching a filter: the matching records are read (their
+ * rids from the indexes, their bodies from rec) and their values counted in a hash table.
+ * O(matching records x values), so a selective drill-down costs what its records cost. */
+static int values_filtered(struct sq *q, const struct vk_query *qq, const struct vk_store_sel *sel, enum vk_key key,
+                           unsigned top, enum vk_store_by by, vk_store_val_fn fn, void *ud, char *err, size_t errlen)
+{
+    struct vtally t = {.key = key};
+    struct vk_store_sel all = *sel;
+    all.limit = 0;
+    all.sort_key = -1;
+    int rc = sq_query(q, qq, &all, tally_rec, &t, err, errlen);
+    if (!rc && t.rc) {
+        snprintf(err, errlen, "out of memory counting the values of %s", vk_key_info(key)->name);
+        rc = t.rc;
+    }
+    if (!rc) {
+        qsort_r(t.e, t.n, sizeof *t.e, cmp_vcount, &by);
+        for (size_t i = 0; i < t.n && i < top; i++)
+            if (fn(ud, t.e[i].v, t.e[i].count, t.e[i].sessions, t.e[i].bytes)) break;
+    }
+    for (size_t i = 0; i < t.n; i++) free(t.e[i].v);
+    free(t.e);
+    free(t.ht);
+    return rc;
+}
+
 static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_sel *sel, enum vk_key key, unsigned top,
                      enum vk_store_by by, vk_store_val_fn fn, void *ud, char *err, size_t errlen)
 {
@@ -716,51 +856,23 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
         snprintf(err, errlen, "values: %s is a time; use `vakt timeline`", vk_key_info(key)->name);
         return VK_EINVAL;
     }
-    const char *order = by == VK_BY_BYTES ? "4" : by == VK_BY_SESSIONS ? "3" : "2";
     bool all = !qq && sel->from_ms == INT64_MIN && sel->to_ms == INT64_MAX;
     bool sums = all && no_agg(key) && by == VK_BY_COUNT; /* counts from the list lengths */
-    if (no_agg(key) && !sums) all = false;
-    struct where w;
-    memset(&w, 0, sizeof w);
-    char *sql = NULL;
-    int rc = 0;
-    if (sums) {
-        sql = malloc(256);
-        if (!sql) return VK_ENOMEM;
-        snprintf(sql, 256, "SELECT v, sum(n), 0, 0, ?1 FROM %s GROUP BY v ORDER BY 2 DESC, v DESC LIMIT ?2", tab);
-    } else if (all) {
-        /* the running counts answer the unfiltered view without touching the records */
-        sql = malloc(256);
-        if (!sql) return VK_ENOMEM;
-        /* ties by value, descending: so that the (pid, n, v) index gives the order as it is */
-        snprintf(sql, 256, "SELECT v, n, sessions, bytes FROM agg WHERE pid = ?1 AND n > 0 ORDER BY %s DESC, v DESC LIMIT ?2",
-                 order);
-    } else {
-        rc = where_build(qq, sel, &w, err, errlen);
-        if (rc) return rc;
-        size_t len = strlen(w.text) + 512;
-        sql = malloc(len);
-        if (!sql) {
-            where_free(&w);
-            return VK_ENOMEM;
-        }
-        snprintf(sql, len,
-                 "SELECT k.v, count(*), sum(r.kind = 0), sum(coalesce(x.bytes, 0)) FROM %s k, vk_rids(k.rids) p "
-                 "JOIN rec r ON r.rid = p.rid LEFT JOIN recx x ON x.rid = p.rid WHERE %s GROUP BY k.v "
-                 "ORDER BY %s DESC, k.v DESC LIMIT ?%d",
-                 tab, w.text, order, w.nparams + 1);
-    }
+    if (!all || (no_agg(key) && !sums)) return values_filtered(q, qq, sel, key, top, by, fn, ud, err, errlen);
+    /* unfiltered: the running counts (or the list lengths) answer without touching records;
+     * ties by value, descending, so that the (pid, n, v) index gives the order as it is */
+    char sql[256];
+    if (sums)
+        snprintf(sql, sizeof sql, "SELECT v, sum(n), 0, 0, ?1 FROM %s GROUP BY v ORDER BY 2 DESC, v DESC LIMIT ?2", tab);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT v, n, sessions, bytes FROM agg WHERE pid = ?1 AND n > 0 ORDER BY %s DESC, v DESC LIMIT ?2",
+                 by == VK_BY_BYTES ? "4" : by == VK_BY_SESSIONS ? "3" : "2");
     sqlite3_stmt *st = NULL;
-    rc = prep(q, sql, &st, err, errlen);
-    free(sql);
+    int rc = prep(q, sql, &st, err, errlen);
     if (!rc) {
-        if (all || sums) {
-            sqlite3_bind_int(st, 1, q->to_pid[key]);
-            sqlite3_bind_int64(st, 2, top);
-        } else {
-            where_bind(st, &w);
-            sqlite3_bind_int64(st, w.nparams + 1, top);
-        }
+        sqlite3_bind_int(st, 1, q->to_pid[key]);
+        sqlite3_bind_int64(st, 2, top);
         int r;
         char val[VK_META_MAX_STR + 1];
         while ((r = sqlite3_step(st)) == SQLITE_ROW) {
@@ -775,7 +887,6 @@ static int sq_values(void *b, const struct vk_query *qq, const struct vk_store_s
         }
     }
     sqlite3_finalize(st);
-    if (!all && !sums) where_free(&w);
     return rc;
 }
 
