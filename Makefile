@@ -42,7 +42,7 @@ demo: deps
 	rm -rf demo-data
 	./vakt ingest --data demo-data ../shared/corpus/pcap/arkime
 	./vakt values --data demo-data --format table --top 8 service app ip.dst alias.host
-	./vakt query --data demo-data --format table --limit 15 'service=http,tls && alias.host exists'
+	./vakt query --data demo-data --format table --limit 15 'service=http,tls && exists alias.host'
 	@echo "Explore further: ./vakt values --data demo-data --where 'service=dns' dns.query; ./vakt show --data demo-data ID; ./vakt pcap --data demo-data ID -o s.pcap"
 
 check: deps
