@@ -84,6 +84,8 @@ static const char *fast_mime(const uint8_t *p, size_t n)
         {"\xff\xd8\xff", 3, "image/jpeg"},
         {"GIF87a", 6, "image/gif"},
         {"GIF89a", 6, "image/gif"},
+        /* PNG signature and the IHDR chunk that must follow it (magic's own test) */
+        {"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16, "image/png"},
         {"!<arch>\ndebian-binary", 21, "application/vnd.debian.binary-package"},
     };
     for (size_t i = 0; i < sizeof tab / sizeof *tab; i++)

@@ -130,9 +130,25 @@ void vk_json_arr_end(struct vk_json *j)
 }
 void vk_json_key(struct vk_json *j, const char *k)
 {
+    size_t n = strlen(k);
     comma(j);
-    vk_json_str(j, k, strlen(k));
-    vk_json_raw(j, ":", 1);
+    /* Keys are registry names or other literals: plain ASCII needs no escaping. */
+    bool plain = true;
+    for (size_t i = 0; i < n && plain; i++)
+        plain = (unsigned char)k[i] >= 0x20 && (unsigned char)k[i] < 0x80 && k[i] != '"' && k[i] != '\\';
+    if (!plain) {
+        vk_json_str(j, k, n);
+        vk_json_raw(j, ":", 1);
+    } else {
+        grow(j, n + 3);
+        char *o = j->p + j->len;
+        o[0] = '"';
+        memcpy(o + 1, k, n);
+        o[n + 1] = '"';
+        o[n + 2] = ':';
+        j->len += n + 3;
+        j->p[j->len] = 0;
+    }
     j->need_comma = false;
 }
 void vk_json_val_str(struct vk_json *j, const char *s, size_t n)

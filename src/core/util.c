@@ -162,6 +162,18 @@ size_t vk_b64_feed(struct vk_b64 *st, const uint8_t *in, size_t n, uint8_t *out)
     uint32_t acc = st->acc;
     unsigned bits = st->bits;
     for (size_t i = 0; i < n; i++) {
+        /* four alphabet characters on a quantum boundary: three bytes at once */
+        while (bits == 0 && i + 4 <= n) {
+            int a = b64tab[in[i]], b = b64tab[in[i + 1]], c = b64tab[in[i + 2]], d = b64tab[in[i + 3]];
+            if ((a | b | c | d) < 0) break;
+            uint32_t q = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | (uint32_t)d;
+            out[o] = (uint8_t)(q >> 16);
+            out[o + 1] = (uint8_t)(q >> 8);
+            out[o + 2] = (uint8_t)q;
+            o += 3;
+            i += 4;
+        }
+        if (i == n) break;
         int v = b64tab[in[i]];
         if (v < 0) {
             if (in[i] == '=') acc = bits = 0; /* padding ends a quantum */
@@ -192,8 +204,21 @@ void vk_hex(const uint8_t *in, size_t n, char *out)
 
 void vk_ip_str(int family, const uint8_t *addr, char *out)
 {
+    if (family != 6) {
+        /* dotted quad by hand: inet_ntop formats IPv4 through sprintf, and every record
+         * has two addresses (DNS answers more) */
+        char *o = out;
+        for (int i = 0; i < 4; i++) {
+            unsigned v = addr[i];
+            if (v >= 100) *o++ = (char)('0' + v / 100);
+            if (v >= 10) *o++ = (char)('0' + v / 10 % 10);
+            *o++ = (char)('0' + v % 10);
+            *o++ = i < 3 ? '.' : 0;
+        }
+        return;
+    }
     /* glibc's inet_ntop follows RFC 5952 (lower case, longest zero run compressed). */
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, out, 46)) strcpy(out, "?");
+    if (!inet_ntop(AF_INET6, addr, out, 46)) strcpy(out, "?");
 }
 
 bool vk_prefix_ci(const uint8_t *p, size_t n, const char *lit)

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <ndpi/ndpi_api.h>
 #include <stdlib.h>
+#include <xxhash.h>
 
 #include "flow_int.h"
 
@@ -30,6 +31,38 @@ void vk_dpi_cleanup(struct vk_flowtab *t)
 {
     if (t->dpi_mod) ndpi_exit_detection_module(t->dpi_mod);
     t->dpi_mod = NULL;
+    free(t->dpi_hosts);
+    t->dpi_hosts = NULL;
+}
+
+/* nDPI's application for a host name (its host lists, matched by an automaton over the
+ * name) depends on the name alone, and the same names come back in session after session:
+ * answers are memoised per table by a 128-bit hash of the name. Direct-mapped. */
+#define HOST_MEMO 4096
+
+struct host_memo {
+    struct {
+        XXH128_hash_t key;
+        int app; /* ndpi_match_string_subprotocol's answer */
+        bool used;
+    } slot[HOST_MEMO];
+};
+
+static int match_host(struct vk_flowtab *t, const char *host, size_t n)
+{
+    struct ndpi_detection_module_struct *m = t->dpi_mod;
+    ndpi_protocol_match_result res;
+    struct host_memo *hm = t->dpi_hosts;
+    if (!hm && !(hm = t->dpi_hosts = calloc(1, sizeof *hm)))
+        return ndpi_match_string_subprotocol(m, (char *)host, (u_int)n, &res);
+    XXH128_hash_t h = XXH3_128bits(host, n);
+    unsigned i = (unsigned)(h.low64 % HOST_MEMO);
+    if (!hm->slot[i].used || !XXH128_isEqual(hm->slot[i].key, h)) {
+        hm->slot[i].app = ndpi_match_string_subprotocol(m, (char *)host, (u_int)n, &res);
+        hm->slot[i].key = h;
+        hm->slot[i].used = true;
+    }
+    return hm->slot[i].app;
 }
 
 /* nDPI protocol names → the service names Arkime and vakt use, where they differ or
@@ -106,7 +139,7 @@ static void release(struct vk_flowtab *t, struct vk_flow *f)
 {
     if (!f->dpi) return;
     ndpi_free_flow_data(f->dpi);
-    free(f->dpi);
+    vk_flow_obj_put(t, f->dpi, t->dpi_flow_size);
     f->dpi = NULL;
     t->st.state_bytes -= t->dpi_flow_size;
 }
@@ -155,9 +188,8 @@ static void conclude_by_host(struct vk_flowtab *t, struct vk_flow *f)
     add_ndpi_host(f);
     if (master) {
         ndpi_protocol p = {.master_protocol = (u_int16_t)ndpi_get_protocol_id(m, (char *)master)};
-        ndpi_protocol_match_result res;
         if (vk_meta_get_str(&f->meta, VK_K_ALIAS_HOST, host, sizeof host)) {
-            int app = ndpi_match_string_subprotocol(m, host, (u_int)strlen(host), &res);
+            int app = match_host(t, host, strlen(host));
             if (app > 0 && app != p.master_protocol) p.app_protocol = (u_int16_t)app;
         }
         if (p.app_protocol == NDPI_PROTOCOL_UNKNOWN && f->v.family == 4) {
@@ -181,15 +213,97 @@ static void conclude_by_host(struct vk_flowtab *t, struct vk_flow *f)
     f->dpi_pkts = (uint16_t)t->cfg.dpi_packets;
 }
 
-void vk_dpi_packet(struct vk_flowtab *t, struct vk_flow *f, const struct vk_decoded *d, uint64_t ts_us)
+/* ---- packets held back from nDPI ----------------------------------------------------
+ * A TCP session's first packets (SYN, SYN-ACK, ACK) carry no payload, and by the first
+ * payload packet our parser has usually named the service, after which nDPI is not asked
+ * again. So packets without payload before the first payload packet are copied aside
+ * instead of creating nDPI's flow state; so are the first PEND_DATA payload packets of a
+ * session our TLS parser has claimed but not yet named (a ClientHello split over two
+ * segments, which nDPI cannot name either before it is whole; other parsers are not
+ * held back, as nDPI may settle on their first segment: NetBIOS before SMB). If nDPI
+ * turns out to be needed (no parser named the service, or the session ends first) the
+ * held packets are replayed into it, in order and with their own times, before anything
+ * else: nDPI sees exactly the packets it would have. Handshakes fit a small buffer
+ * (PEND_SMALL, what a SYN flood costs per session); only a TLS session gets the large one. */
+#define PEND_SMALL 320   /* three IPv4/IPv6 handshake packets with options */
+#define PEND_LARGE 4096  /* ... and two full-size segments */
+#define PEND_DATA 2
+
+struct pend {
+    uint16_t used, cap;
+    uint8_t n, ndata;
+    uint8_t buf[]; /* cap bytes; per packet: u64 time, u16 length, bytes */
+};
+
+static void pend_free(struct vk_flowtab *t, struct vk_flow *f)
 {
-    if (f->dpi && has_app_service(&f->meta)) {
-        conclude_by_host(t, f);
-        return;
+    struct pend *p = f->dpi_pend;
+    if (!p) return;
+    t->st.state_bytes -= sizeof *p + p->cap;
+    vk_flow_obj_put(t, p, sizeof *p + p->cap);
+    f->dpi_pend = NULL;
+}
+
+/* Keep an L3 packet (data: one with payload) for later, in a buffer of at most `cap`
+ * bytes. False when it does not fit (the caller replays what is held and gives this one to
+ * nDPI at once). O(packet). */
+static bool pend_add(struct vk_flowtab *t, struct vk_flow *f, const uint8_t *l3, size_t n, uint64_t ts_us,
+                     uint16_t cap, bool data)
+{
+    struct pend *p = f->dpi_pend;
+    size_t need = (p ? p->used : 0) + 10 + n;
+    if (need > cap) return false;
+    if (!p || need > p->cap) {
+        uint16_t nc = need > PEND_SMALL ? PEND_LARGE : PEND_SMALL;
+        struct pend *np = vk_flow_obj_get(t, sizeof *np + nc); /* zeroed: empty */
+        if (!np) return false;
+        np->cap = nc;
+        if (p) {
+            np->used = p->used;
+            np->n = p->n;
+            np->ndata = p->ndata;
+            memcpy(np->buf, p->buf, p->used);
+            pend_free(t, f);
+        }
+        f->dpi_pend = p = np;
+        t->st.state_bytes += sizeof *p + p->cap;
     }
-    if (!d->l3 || d->l3_len > 0xffff) return;
+    memcpy(p->buf + p->used, &ts_us, 8);
+    uint16_t len = (uint16_t)n;
+    memcpy(p->buf + p->used + 8, &len, 2);
+    memcpy(p->buf + p->used + 10, l3, n);
+    p->used = (uint16_t)(p->used + 10 + n);
+    p->n++;
+    p->ndata = (uint8_t)(p->ndata + data);
+    return true;
+}
+
+static void feed(struct vk_flowtab *t, struct vk_flow *f, const uint8_t *l3, size_t n, uint64_t ts_us);
+
+/* Give the held packets to nDPI, oldest first, and drop the copy. */
+static void pend_replay(struct vk_flowtab *t, struct vk_flow *f)
+{
+    struct pend *p = f->dpi_pend;
+    if (!p) return;
+    f->dpi_pend = NULL; /* feed() must not see it */
+    for (size_t off = 0; off < p->used && f->dpi_pkts < t->cfg.dpi_packets;) {
+        uint64_t ts;
+        uint16_t len;
+        memcpy(&ts, p->buf + off, 8);
+        memcpy(&len, p->buf + off + 8, 2);
+        feed(t, f, p->buf + off + 10, len, ts);
+        off += 10 + (size_t)len;
+    }
+    t->st.state_bytes -= sizeof *p + p->cap;
+    vk_flow_obj_put(t, p, sizeof *p + p->cap);
+}
+
+/* One packet into nDPI (creating its flow state on the first); concludes when nDPI is
+ * sure or has seen cfg.dpi_packets packets. */
+static void feed(struct vk_flowtab *t, struct vk_flow *f, const uint8_t *l3, size_t n, uint64_t ts_us)
+{
     if (f->dpi_pkts == 0) {
-        f->dpi = calloc(1, t->dpi_flow_size);
+        f->dpi = vk_flow_obj_get(t, t->dpi_flow_size);
         if (!f->dpi) {
             f->dpi_pkts = (uint16_t)t->cfg.dpi_packets;
             return;
@@ -198,8 +312,7 @@ void vk_dpi_packet(struct vk_flowtab *t, struct vk_flow *f, const struct vk_deco
     }
     if (!f->dpi) return;
     f->dpi_pkts++;
-    ndpi_protocol p = ndpi_detection_process_packet(t->dpi_mod, f->dpi, d->l3, (unsigned short)d->l3_len,
-                                                    ts_us / 1000);
+    ndpi_protocol p = ndpi_detection_process_packet(t->dpi_mod, f->dpi, l3, (unsigned short)n, ts_us / 1000);
     bool known = p.app_protocol != NDPI_PROTOCOL_UNKNOWN || p.master_protocol != NDPI_PROTOCOL_UNKNOWN;
     if ((known && !ndpi_extra_dissection_possible(t->dpi_mod, f->dpi)) ||
         f->dpi_pkts >= t->cfg.dpi_packets) {
@@ -215,8 +328,43 @@ void vk_dpi_packet(struct vk_flowtab *t, struct vk_flow *f, const struct vk_deco
     }
 }
 
+void vk_dpi_packet(struct vk_flowtab *t, struct vk_flow *f, const struct vk_decoded *d, uint64_t ts_us)
+{
+    /* Named by our parser while nDPI held state, or only handshake packets were held. */
+    if ((f->dpi || f->dpi_pend) && has_app_service(&f->meta)) {
+        pend_free(t, f);
+        conclude_by_host(t, f);
+        return;
+    }
+    /* A well-formed DNS query from a client port to port 53 that our parser read before
+     * nDPI saw a packet: nDPI would name the application from that same query name, so it
+     * never gets flow state. Only then: with mDNS/LLMNR/other well-known ports on either
+     * side, for odd messages and for other protocols nDPI's own verdict (ports, addresses,
+     * its dissectors) can differ. */
+    if (f->dpi_pkts == 0 && f->parser == &vk_proto_dns_udp && f->v.port[1] == 53 && f->v.port[0] >= 1024 &&
+        f->v.port[0] != 5353 && f->v.port[0] != 5355 &&
+        vk_meta_has(&f->meta, VK_K_ALIAS_HOST) && !vk_meta_has(&f->meta, VK_K_ANOMALY) &&
+        has_app_service(&f->meta)) {
+        conclude_by_host(t, f);
+        return;
+    }
+    if (!d->l3 || d->l3_len > 0xffff) return;
+    if (f->dpi_pkts == 0 && d->ipproto == 6 && !(d->tcp_flags & 0x04)) {
+        struct pend *p = f->dpi_pend;
+        /* acknowledgements after a held TLS segment go with it into the large buffer */
+        uint16_t cap = p && p->cap == PEND_LARGE ? PEND_LARGE : PEND_SMALL;
+        if (d->payload_len == 0 && pend_add(t, f, d->l3, d->l3_len, ts_us, cap, false)) return;
+        if (d->payload_len && f->parser == &vk_proto_tls && !f->pdone && (!p || p->ndata < PEND_DATA) &&
+            pend_add(t, f, d->l3, d->l3_len, ts_us, PEND_LARGE, true))
+            return;
+    }
+    pend_replay(t, f);
+    if (f->dpi_pkts < t->cfg.dpi_packets) feed(t, f, d->l3, d->l3_len, ts_us);
+}
+
 void vk_dpi_finish(struct vk_flowtab *t, struct vk_flow *f)
 {
+    pend_replay(t, f);
     if (!f->dpi) return;
     uint8_t guessed = 0;
     ndpi_protocol p = ndpi_detection_giveup(t->dpi_mod, f->dpi, 1, &guessed);

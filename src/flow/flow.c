@@ -52,6 +52,67 @@ static void dl_push_tail(struct dlist *h, struct dlist *n)
     h->prev = n;
 }
 
+/* ---- object caches -----------------------------------------------------------------
+ * Every session allocates a flow, a parser state and (for a while) nDPI's flow, and frees
+ * them when it ends; with a few hundred thousand sessions alive, malloc spends more time
+ * sorting those freed blocks into its bins than the sessions spend on their packets. The
+ * table keeps freed objects per size, up to OBJ_CACHE_BYTES per size, and hands them out
+ * again, zeroed. O(OBJ_CLASSES) per call. */
+#define OBJ_CACHE_BYTES (4u << 20)
+
+static struct objcache *obj_class(struct vk_flowtab *t, size_t size, bool make)
+{
+    for (int i = 0; i < OBJ_CLASSES; i++) {
+        if (t->oc[i].size == size) return &t->oc[i];
+        if (!t->oc[i].size) {
+            if (!make) return NULL;
+            t->oc[i].size = size;
+            return &t->oc[i];
+        }
+    }
+    return NULL;
+}
+
+void *vk_flow_obj_get(struct vk_flowtab *t, size_t size)
+{
+    if (size < sizeof(void *)) size = sizeof(void *);
+    struct objcache *c = obj_class(t, size, false);
+    if (c && c->free) {
+        void *p = c->free;
+        c->free = *(void **)p;
+        c->n--;
+        memset(p, 0, size);
+        return p;
+    }
+    return calloc(1, size);
+}
+
+void vk_flow_obj_put(struct vk_flowtab *t, void *p, size_t size)
+{
+    if (!p) return;
+    if (size < sizeof(void *)) size = sizeof(void *);
+    struct objcache *c = obj_class(t, size, true);
+    if (!c || (c->n + 1) * size > OBJ_CACHE_BYTES) {
+        free(p);
+        return;
+    }
+    *(void **)p = c->free;
+    c->free = p;
+    c->n++;
+}
+
+static void obj_cache_free(struct vk_flowtab *t)
+{
+    for (int i = 0; i < OBJ_CLASSES; i++) {
+        while (t->oc[i].free) {
+            void *p = t->oc[i].free;
+            t->oc[i].free = *(void **)p;
+            free(p);
+        }
+        t->oc[i].n = 0;
+    }
+}
+
 /* ---- table ------------------------------------------------------------------------- */
 
 struct vk_flowtab *vk_flow_new(const struct vk_flow_config *cfg, vk_flow_emit_fn emit, void *ud)
@@ -229,12 +290,12 @@ static void flow_close(struct vk_flowtab *t, struct vk_flow *f)
     t->st.active--;
     t->st.state_bytes -= sizeof *f + (f->parser ? f->parser->state_size : 0);
     if (f->parser && f->parser->release) f->parser->release(f->pstate);
-    free(f->pstate);
+    if (f->parser) vk_flow_obj_put(t, f->pstate, f->parser->state_size);
     vk_reasm_free(t, f);
     vk_meta_free(&f->meta);
     t->st.state_bytes -= f->cappos * sizeof *f->pos;
     free(f->pos);
-    free(f);
+    vk_flow_obj_put(t, f, sizeof *f);
 }
 
 static void flow_interim(struct vk_flowtab *t, struct vk_flow *f, uint64_t now_us)
@@ -310,7 +371,7 @@ static void expect_cb(struct vk_pctx *c, int family, const uint8_t *addr, uint16
 static void attach_parser(struct vk_flowtab *t, struct vk_flow *f, const struct vk_parser *p,
                           uint64_t ts_us)
 {
-    f->pstate = calloc(1, p->state_size ? p->state_size : 1);
+    f->pstate = vk_flow_obj_get(t, p->state_size);
     if (!f->pstate) return;
     f->parser = p;
     t->st.state_bytes += p->state_size;
@@ -389,7 +450,7 @@ void vk_flow_deliver(struct vk_flowtab *t, struct vk_flow *f, int dir, const uin
         if (f->parser->finish) f->parser->finish(f->pstate, &c);
         if (f->parser->release) f->parser->release(f->pstate);
         t->st.state_bytes -= f->parser->state_size;
-        free(f->pstate);
+        vk_flow_obj_put(t, f->pstate, f->parser->state_size);
         f->pstate = NULL;
         f->parser = NULL;
         f->probes = 0;
@@ -469,7 +530,7 @@ static struct vk_flow *flow_create(struct vk_flowtab *t, const struct vk_pkt *pk
                                    const struct vk_decoded *d, uint64_t h, uint16_t vlan)
 {
     if (t->st.active >= t->cfg.max_flows) evict_oldest(t);
-    struct vk_flow *f = calloc(1, sizeof *f);
+    struct vk_flow *f = vk_flow_obj_get(t, sizeof *f);
     if (!f) return NULL;
     f->hash = h;
     f->vlan = vlan;
@@ -662,7 +723,9 @@ void vk_flow_packet(struct vk_flowtab *t, const struct vk_pkt *pkt, const struct
     if (!f) {
         f = flow_create(t, pkt, dk, h, vlan);
         if (!f) return;
-        dir = flow_find(t, dk, h, vlan, &dir) ? dir : 0;
+        /* The sender is the src side unless a first SYN-ACK swapped the ends. */
+        dir = 0;
+        if (d->ipproto == 6 && (d->tcp_flags & 0x12) == 0x12) dir = flow_find(t, dk, h, vlan, &dir) ? dir : 0;
     }
     f->pkts[dir]++;
     f->bytes[dir] += d->frame_bytes ? d->frame_bytes : pkt->wirelen;
@@ -781,6 +844,7 @@ void vk_flow_free(struct vk_flowtab *t)
     }
     vk_dpi_cleanup(t);
     vk_meta_free(&t->rec);
+    obj_cache_free(t);
     free(t->buckets);
     free(t);
 }

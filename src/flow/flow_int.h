@@ -59,6 +59,7 @@ struct vk_flow {
     bool probe_over;
     struct vk_flow_expect *expected; /* the announcement this session fulfilled, if any */
     void *dpi;                  /* nDPI flow state until detection is over */
+    void *dpi_pend;             /* TCP handshake packets held back from nDPI (dpi.c) */
     uint16_t dpi_pkts;
     struct vk_meta meta;        /* facts from decode, parsers, nDPI */
     uint64_t *pos;              /* packet archive positions since the last record */
@@ -78,6 +79,14 @@ struct vk_flow_expect {
                                  * file name announced later still reaches it) */
 };
 
+/* Released objects of one size (flows, parser states, nDPI flows), kept for reuse. */
+#define OBJ_CLASSES 12
+struct objcache {
+    size_t size;                /* 0: class unused */
+    void *free;                 /* singly linked through each object's first word */
+    uint32_t n;
+};
+
 struct vk_flowtab {
     struct vk_flow_config cfg;
     vk_flow_emit_fn emit;
@@ -93,8 +102,14 @@ struct vk_flowtab {
     struct vk_flow_expect *expects;
     unsigned nexpects;
     void *dpi_mod;              /* nDPI detection module, NULL when off */
+    void *dpi_hosts;            /* dpi.c: memo of nDPI's answers per host name */
+    struct objcache oc[OBJ_CLASSES];
     size_t dpi_flow_size;
 };
+
+/* flow.c: zeroed objects of a size from the table's cache (else calloc), and back */
+void *vk_flow_obj_get(struct vk_flowtab *t, size_t size);
+void vk_flow_obj_put(struct vk_flowtab *t, void *p, size_t size);
 
 /* reasm.c */
 void vk_reasm_packet(struct vk_flowtab *t, struct vk_flow *f, int dir, const struct vk_decoded *d,

@@ -28,8 +28,8 @@
  *   request (rpc-over-http, winrm, adcs-web/-ndes/-cep/-ces).
  *   Anomalies: http.bad_start_line, http.bad_header, http.header_too_long,
  *   http.too_many_headers, http.bad_content_length, http.te_and_content_length,
- *   http.duplicate_host, http.bad_chunk, http.truncated_body, http.decompress_failed,
- *   http.decompress_capped, http.uri_truncated, http.too_many_pipelined.
+ *   http.duplicate_host, http.bad_chunk, http.truncated_body, http.uri_truncated,
+ *   http.too_many_pipelined.
  *
  * Bodies. Arkime's http.md5/http.sha256 and bodyMagic are computed on the body as it
  * crossed the wire after removing the chunked framing, NOT decoded: in http-content-gzip
@@ -39,20 +39,18 @@
  * a vk_file, giving file.md5/sha256/size/type that match Arkime. Empty bodies are not
  * hashed (Arkime hashes only when http_parser delivered body bytes), nor are bodies cut by
  * a gap or by the end of the session, except a body that runs until close; a cut body
- * still gets its file.type, as Arkime still gives its bodyMagic. When the body
- * has a Content-Encoding of gzip, deflate (zlib, or raw deflate as some servers send) or
- * br, it is also decoded as it streams and the decoded content is hashed as a second file:
- * its hash and MIME type say what was really served. Decoding stops at
- * HTTP_DECODE_MAX output bytes (anomaly http.decompress_capped).
+ * still gets its file.type, as Arkime still gives its bodyMagic. A body with a
+ * Content-Encoding is not decoded here (Arkime does not decode either, and inflating and
+ * hashing a second copy cost a sixth of the whole pipeline on a web-heavy link);
+ * `vakt reconstruct --http` decodes bodies when someone looks at a session.
  *
  * Cost: O(bytes) per segment. Lines are read in place; a line that spans segments is copied
  * once into a bounded per-side buffer (HTTP_LINE_MAX), and each header is copied once to
  * join folded lines. Buffers are allocated on first use and kept for the session; the body
- * context (two vk_file) on a side's first body; decoder state (zlib ~40 KiB, brotli more)
- * only while a body is being decoded. Nothing is allocated per packet. */
-#include <brotli/decode.h>
+ * context (a vk_file: hash contexts and a 4 KiB head) only while a body is being read.
+ * Nothing is allocated per packet. */
+#include <pthread.h>
 #include <stdlib.h>
-#include <zlib.h>
 
 #include "vk_proto.h"
 
@@ -60,7 +58,6 @@
 #define HTTP_MAX_HEADERS 256               /* per message; more is http.too_many_headers */
 #define HTTP_PIPELINE 32                   /* requests awaiting a response, per side */
 #define HTTP_URI_MAX 4096                  /* Arkime's MAX_URL_LENGTH */
-#define HTTP_DECODE_MAX (64ull << 20)      /* decoded bytes per body */
 #define HTTP_AUTH_MAX 8192                 /* decoded Authorization blob we look at */
 
 enum http_st {
@@ -76,22 +73,7 @@ enum http_st {
     HS_TUNNEL,      /* not HTTP/1 any more */
 };
 
-enum http_coding { HC_NONE, HC_GZIP, HC_DEFLATE, HC_BR, HC_OTHER };
 enum http_mkind { MK_OTHER, MK_HEAD, MK_CONNECT };
-
-/* A side's body context: allocated on its first body, reused by later messages. */
-struct http_body {
-    struct vk_file raw;   /* the de-chunked body, as Arkime hashes it */
-    struct vk_file dec;   /* the decoded content */
-    z_stream z;
-    BrotliDecoderState *br;
-    uint64_t dec_len;
-    uint8_t coding;
-    uint8_t zhdr[2], zhdr_len; /* first bytes of a deflate body, to tell zlib from raw */
-    bool z_live;          /* inflateInit2 done, inflateEnd owed */
-    bool dec_on;          /* decoding this body */
-    bool dec_ended;       /* the compressed stream reached its end */
-};
 
 /* The message being read on one side. */
 struct http_msg {
@@ -99,7 +81,7 @@ struct http_msg {
     bool has_len, chunked, te_seen;
     bool host_seen, ws_upgrade, h2c_upgrade, many_warned, hdr_drop;
     bool body_started, body_broken;
-    uint8_t coding, major, minor;
+    uint8_t major, minor;
     uint16_t status, nhdr;
     uint64_t clen;
     char method[32];
@@ -120,7 +102,7 @@ struct http_side {
     /* methods of the requests this side sent, in order, for the other side's responses */
     uint8_t q[HTTP_PIPELINE];
     uint8_t q_head, q_len;
-    struct http_body *body;
+    struct vk_file *body; /* the de-chunked body, as Arkime hashes it, while one is read */
 };
 
 struct http_state {
@@ -352,131 +334,45 @@ static uint8_t queue_pop(struct http_side *s)
     return k;
 }
 
-/* ---- bodies: hashing and decoding ------------------------------------------------- */
+/* ---- bodies: hashing ------------------------------------------------------------- */
 
-static void dec_stop(struct http_body *b)
+/* Body contexts (4 KiB each) come and go with every message; malloc serves blocks of
+ * that size from its sorted bins, slowly once the heap holds many sessions, so each thread
+ * keeps up to BODY_POOL released ones for the next body. Freed when the thread exits. */
+#define BODY_POOL 64
+
+struct body_pool {
+    struct vk_file *v[BODY_POOL];
+    int n;
+};
+
+static _Thread_local struct body_pool *tl_bodies;
+static pthread_key_t bodies_key;
+static pthread_once_t bodies_once = PTHREAD_ONCE_INIT;
+
+static void bodies_release(void *arg)
 {
-    if (b->z_live) inflateEnd(&b->z);
-    b->z_live = false;
-    if (b->br) BrotliDecoderDestroyInstance(b->br);
-    b->br = NULL;
-    if (b->dec.open) vk_file_abort(&b->dec);
-    b->dec_on = false;
+    struct body_pool *bp = arg;
+    for (int i = 0; i < bp->n; i++) free(bp->v[i]);
+    free(bp);
+}
+static void bodies_key_init(void) { pthread_key_create(&bodies_key, bodies_release); }
+
+static struct vk_file *body_get(void)
+{
+    struct body_pool *bp = tl_bodies;
+    if (bp && bp->n) return bp->v[--bp->n];
+    return malloc(sizeof(struct vk_file));
 }
 
-static void dec_fail(struct http_body *b, struct vk_pctx *c, const char *what)
+static void body_put(struct vk_file *f)
 {
-    anomaly(c, what);
-    dec_stop(b);
-}
-
-static bool z_start(struct http_body *b, int wbits)
-{
-    memset(&b->z, 0, sizeof b->z);
-    if (inflateInit2(&b->z, wbits) != Z_OK) return false;
-    b->z_live = true;
-    return true;
-}
-
-static void dec_begin(struct http_body *b, uint8_t coding)
-{
-    b->coding = coding;
-    b->dec_len = 0;
-    b->zhdr_len = 0;
-    b->dec_ended = false;
-    if (coding != HC_GZIP && coding != HC_DEFLATE && coding != HC_BR) return;
-    if (vk_file_begin(&b->dec) != 0) return;
-    b->dec_on = true;
-    /* gzip accepts a zlib stream too (windowBits + 32); deflate waits for two bytes. */
-    if (coding == HC_GZIP && !z_start(b, 15 + 32)) dec_stop(b);
-    if (coding == HC_BR && !(b->br = BrotliDecoderCreateInstance(NULL, NULL, NULL))) dec_stop(b);
-}
-
-static void dec_out(struct http_body *b, struct vk_pctx *c, const uint8_t *p, size_t n)
-{
-    if (!n) return;
-    b->dec_len += n;
-    if (b->dec_len > HTTP_DECODE_MAX) {
-        dec_fail(b, c, "http.decompress_capped");
-        return;
+    if (!tl_bodies) {
+        pthread_once(&bodies_once, bodies_key_init);
+        if ((tl_bodies = calloc(1, sizeof *tl_bodies))) pthread_setspecific(bodies_key, tl_bodies);
     }
-    vk_file_update(&b->dec, p, n);
-}
-
-/* Inflate n bytes. O(n + output); output is capped by HTTP_DECODE_MAX. */
-static void z_feed(struct http_body *b, struct vk_pctx *c, const uint8_t *in, size_t n)
-{
-    uint8_t out[16384];
-    b->z.next_in = (Bytef *)(uintptr_t)in;
-    b->z.avail_in = (uInt)n;
-    while (b->dec_on) {
-        if (b->dec_ended) {
-            /* Concatenated gzip members continue; anything else after the end is ignored. */
-            if (b->z.avail_in == 0 || b->coding != HC_GZIP || b->z.next_in[0] != 0x1f) break;
-            if (inflateReset(&b->z) != Z_OK) {
-                dec_fail(b, c, "http.decompress_failed");
-                break;
-            }
-            b->dec_ended = false;
-        }
-        b->z.next_out = out;
-        b->z.avail_out = sizeof out;
-        int r = inflate(&b->z, Z_NO_FLUSH);
-        dec_out(b, c, out, sizeof out - b->z.avail_out);
-        if (r == Z_STREAM_END) {
-            b->dec_ended = true;
-            continue;
-        }
-        if (r != Z_OK && r != Z_BUF_ERROR) {
-            dec_fail(b, c, "http.decompress_failed");
-            break;
-        }
-        if (r == Z_BUF_ERROR || (b->z.avail_in == 0 && b->z.avail_out != 0)) break;
-    }
-}
-
-static void br_feed(struct http_body *b, struct vk_pctx *c, const uint8_t *in, size_t n)
-{
-    uint8_t out[16384];
-    size_t avail_in = n;
-    const uint8_t *next_in = in;
-    while (b->dec_on && !b->dec_ended) {
-        size_t avail_out = sizeof out;
-        uint8_t *next_out = out;
-        BrotliDecoderResult r =
-            BrotliDecoderDecompressStream(b->br, &avail_in, &next_in, &avail_out, &next_out, NULL);
-        dec_out(b, c, out, sizeof out - avail_out);
-        if (r == BROTLI_DECODER_RESULT_SUCCESS) b->dec_ended = true;
-        else if (r == BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT) continue;
-        else if (r == BROTLI_DECODER_RESULT_ERROR) dec_fail(b, c, "http.decompress_failed");
-        break;
-    }
-}
-
-static void dec_feed(struct http_body *b, struct vk_pctx *c, const uint8_t *in, size_t n)
-{
-    if (!b->dec_on || !n) return;
-    if (b->coding == HC_BR) {
-        br_feed(b, c, in, n);
-        return;
-    }
-    if (b->coding == HC_DEFLATE && !b->z_live) {
-        /* RFC 9110 deflate is a zlib stream; many servers send raw deflate instead. */
-        struct vk_cur cur = vk_cur_make(in, n);
-        uint8_t byte;
-        while (b->zhdr_len < 2 && vk_cur_u8(&cur, &byte)) b->zhdr[b->zhdr_len++] = byte;
-        if (b->zhdr_len < 2) return;
-        unsigned cmf = b->zhdr[0], flg = b->zhdr[1];
-        bool zlib = (cmf & 0x0f) == 8 && (cmf >> 4) <= 7 && ((cmf << 8) | flg) % 31 == 0;
-        if (!z_start(b, zlib ? 15 : -15)) {
-            dec_fail(b, c, "http.decompress_failed");
-            return;
-        }
-        z_feed(b, c, b->zhdr, 2);
-        z_feed(b, c, cur.p, vk_cur_left(&cur));
-        return;
-    }
-    z_feed(b, c, in, n);
+    if (tl_bodies && tl_bodies->n < BODY_POOL) tl_bodies->v[tl_bodies->n++] = f;
+    else free(f);
 }
 
 /* Arkime tags bodies whose first bytes carry a form password; we flag password.seen. */
@@ -493,14 +389,12 @@ static void body_password(struct vk_pctx *c, const uint8_t *p, size_t n)
 static void body_break(struct http_side *s, struct vk_pctx *c)
 {
     s->m.body_broken = true;
-    if (!s->body) return;
-    struct vk_file *f = &s->body->raw;
-    if (f->open) {
+    struct vk_file *f = s->body;
+    if (f && f->open) {
         const char *mime = vk_magic_mime(f->head, f->head_len);
         if (mime) vk_meta_add_cstr(c->meta, VK_K_FILE_TYPE, mime);
         vk_file_abort(f);
     }
-    dec_stop(s->body);
 }
 
 static void body_data(struct http_side *s, struct vk_pctx *c, const uint8_t *p, size_t n)
@@ -508,47 +402,34 @@ static void body_data(struct http_side *s, struct vk_pctx *c, const uint8_t *p, 
     if (!n || s->m.body_broken) return;
     if (!s->m.body_started) {
         s->m.body_started = true;
-        if (!s->body && !(s->body = calloc(1, sizeof *s->body))) {
+        /* vk_file_begin sets every field a later read depends on: no need to clear */
+        if (!s->body && !(s->body = body_get())) {
             s->m.body_broken = true;
             return;
         }
-        if (vk_file_begin(&s->body->raw) != 0) {
+        if (vk_file_begin(s->body) != 0) {
             s->m.body_broken = true;
             return;
         }
         if (s->m.is_request) body_password(c, p, n);
-        dec_begin(s->body, s->m.coding);
     }
-    vk_file_update(&s->body->raw, p, n);
-    dec_feed(s->body, c, p, n);
+    vk_file_update(s->body, p, n);
 }
 
 /* The message's body is complete: add its files to the meta. */
 static void body_end(struct http_side *s, struct vk_pctx *c)
 {
-    struct http_body *b = s->body;
-    if (!b || !s->m.body_started || s->m.body_broken) return;
-    const char *name = s->m.filename[0] ? s->m.filename : NULL;
-    vk_file_end(&b->raw, c->meta, name);
-    if (b->dec_on) {
-        if (!b->dec_ended) /* truncated stream, or a deflate body shorter than 2 bytes */
-            dec_fail(b, c, "http.decompress_failed");
-        else if (b->dec.size == 0)
-            vk_file_abort(&b->dec);
-        else
-            vk_file_end(&b->dec, c->meta, name);
-    }
-    dec_stop(b);
+    if (!s->body || !s->m.body_started || s->m.body_broken) return;
+    vk_file_end(s->body, c->meta, s->m.filename[0] ? s->m.filename : NULL);
 }
 
-/* Release the body state (two 4 KiB heads, decoders): it lives only while a body is
+/* Release the body state (hash contexts, a 4 KiB head): it lives only while a body is
  * being read, not for the whole session, so idle keep-alive sessions stay small. */
 static void body_free(struct http_side *s)
 {
     if (!s->body) return;
-    if (s->body->raw.open) vk_file_abort(&s->body->raw);
-    dec_stop(s->body);
-    free(s->body);
+    if (s->body->open) vk_file_abort(s->body);
+    body_put(s->body);
     s->body = NULL;
 }
 
@@ -698,16 +579,6 @@ static void auth_header(struct vk_pctx *c, struct vk_cur v)
 
 /* ---- headers ---------------------------------------------------------------------- */
 
-static uint8_t parse_coding(struct vk_cur v)
-{
-    cur_trim(&v);
-    if (!vk_cur_left(&v) || cur_eq_ci(&v, "identity")) return HC_NONE;
-    if (cur_eq_ci(&v, "gzip") || cur_eq_ci(&v, "x-gzip")) return HC_GZIP;
-    if (cur_eq_ci(&v, "deflate")) return HC_DEFLATE;
-    if (cur_eq_ci(&v, "br")) return HC_BR;
-    return HC_OTHER; /* compress, zstd, lists of codings: hashed raw only */
-}
-
 static void header_content_length(struct http_side *s, struct vk_pctx *c, struct vk_cur v)
 {
     uint64_t n = 0;
@@ -780,8 +651,6 @@ static void header_line(struct http_side *s, struct vk_pctx *c, struct vk_cur h,
         header_content_length(s, c, v);
     } else if (cur_eq_ci(&name, "transfer-encoding")) {
         header_transfer_encoding(s, v);
-    } else if (cur_eq_ci(&name, "content-encoding")) {
-        s->m.coding = parse_coding(v);
     } else if (cur_eq_ci(&name, "content-type")) {
         add_str(c, VK_K_HTTP_CONTENT_TYPE, &v);
     } else if (cur_eq_ci(&name, "content-disposition")) {

@@ -14,8 +14,9 @@
  * (c->done + c->reprobe): TLS normally, or SMTP again in captures whose TLS layer was
  * decrypted.
  *
- * Memory: three bounded vk_buf per session (command line, message line, header) plus one
- * vk_file while an attachment is open. Nothing is allocated per packet. */
+ * Memory: three bounded vk_buf per session (command line, message line, header), one
+ * vk_file while an attachment is open, and a 4 KiB buffer that batches decoded attachment
+ * bytes for hashing. Nothing is allocated per packet. */
 #include <ctype.h>
 #include <errno.h>
 #include <iconv.h>
@@ -84,6 +85,10 @@ struct smtp_state {
     struct vk_b64 b64;
     uint8_t nl_pending;    /* line break owed to a raw / QP body: 0, 1 = LF, 2 = CRLF */
     struct vk_file file;
+    /* decoded bytes not yet hashed: a base64 line gives 57 bytes, and two digest updates
+     * per line cost more than the hashing itself */
+    uint16_t ob_len;
+    uint8_t ob[4096];
 };
 
 /* ---- small text helpers ------------------------------------------------------------ */
@@ -529,9 +534,32 @@ static void part_reset(struct smtp_state *s)
     s->nl_pending = 0;
 }
 
+static void part_flush(struct smtp_state *s)
+{
+    if (s->ob_len && s->file.open) vk_file_update(&s->file, s->ob, s->ob_len);
+    s->ob_len = 0;
+}
+
+/* Decoded attachment bytes go to the file through s->ob. O(n). */
 static void part_emit(struct smtp_state *s, const void *p, size_t n)
 {
-    if (s->file.open) vk_file_update(&s->file, p, n);
+    if (!s->file.open || !n) return;
+    if (s->ob_len + n > sizeof s->ob) {
+        part_flush(s);
+        if (n >= sizeof s->ob) {
+            vk_file_update(&s->file, p, n);
+            return;
+        }
+    }
+    memcpy(s->ob + s->ob_len, p, n);
+    s->ob_len = (uint16_t)(s->ob_len + n);
+}
+
+/* The open file's hash would be wrong (gap, cut message): drop it. */
+static void part_drop(struct smtp_state *s)
+{
+    s->ob_len = 0;
+    if (s->file.open) vk_file_abort(&s->file);
 }
 
 /* The body of the current part is over: hash and name the file (whole files only). */
@@ -540,10 +568,11 @@ static void part_end(struct smtp_state *s, struct vk_pctx *c, bool complete)
     const char *name = s->part.name_len ? s->part.name : NULL;
     if (s->file.open) {
         if (complete) {
+            part_flush(s);
             vk_file_end(&s->file, c->meta, name);
             name = NULL;
         } else {
-            vk_file_abort(&s->file);
+            part_drop(s);
         }
     }
     if (name) vk_meta_add_str(c->meta, VK_K_FILE_NAME, name, s->part.name_len);
@@ -788,10 +817,11 @@ static void msg_end(struct smtp_state *s, struct vk_pctx *c, bool complete)
     s->mode = M_CMD;
 }
 
-/* mline holds a whole line (term: 1 LF, 2 CRLF, already cut off): unstuff and handle it. */
-static void mline_line(struct smtp_state *s, struct vk_pctx *c, size_t ln, int term, bool dot)
+/* A whole line l[0..ln) (term: 1 LF, 2 CRLF, already cut off), in mline or in place in the
+ * segment: unstuff and handle it. */
+static void mline_line(struct smtp_state *s, struct vk_pctx *c, const uint8_t *l, size_t ln, int term,
+                       bool dot)
 {
-    const uint8_t *l = s->mline.p;
     size_t st = (dot && !s->mid_line && ln && l[0] == '.') ? 1 : 0;
     msg_piece(s, c, l + st, ln - st, term, !s->mid_line, true);
     s->mline.len = 0;
@@ -831,13 +861,30 @@ static size_t msg_feed(struct smtp_state *s, struct vk_pctx *c, const uint8_t *p
         }
         bool hdr = s->ms == MS_HDR || s->ms == MS_PART_HDR;
         size_t cap = hdr ? SMTP_MLINE_MAX : SMTP_BODY_CHUNK;
+        if (nl && !s->mline.len && take <= cap) {
+            /* the whole line is in this segment: handle it in place, no copy */
+            const uint8_t *l = cur.p;
+            size_t ln = take - 1;
+            int term = 1;
+            vk_cur_skip(&cur, take);
+            if (ln && l[ln - 1] == '\r') {
+                ln--;
+                term = 2;
+            }
+            if (dot && !s->mid_line && ln == 1 && l[0] == '.') {
+                msg_end(s, c, true);
+                return (size_t)(cur.p - p);
+            }
+            mline_line(s, c, l, ln, term, dot);
+            continue;
+        }
         size_t room = s->mline.len < cap ? cap - s->mline.len : 0;
         if (take > room) {
             vk_buf_append(&s->mline, cur.p, room);
             vk_cur_skip(&cur, room);
             if (hdr) { /* keep the head of the line, skip to its end */
                 vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "smtp.header_too_long");
-                mline_line(s, c, s->mline.len, 2, dot);
+                mline_line(s, c, s->mline.p, s->mline.len, 2, dot);
                 s->mdrop = true;
             } else {
                 mline_piece(s, c, dot);
@@ -858,7 +905,7 @@ static size_t msg_feed(struct smtp_state *s, struct vk_pctx *c, const uint8_t *p
             msg_end(s, c, true);
             return (size_t)(cur.p - p);
         }
-        mline_line(s, c, ln, term, dot);
+        mline_line(s, c, s->mline.p, ln, term, dot);
     }
     return n;
 }
@@ -1113,7 +1160,7 @@ static void smtp_gap(void *st, struct vk_pctx *c, int dir, size_t n)
     dir = dir ? 1 : 0;
     if (s->decided && dir == s->client && (s->mode == M_DATA || s->mode == M_BDAT)) {
         vk_meta_add_cstr(c->meta, VK_K_ANOMALY, "smtp.gap_in_message");
-        if (s->file.open) vk_file_abort(&s->file); /* the hash would be wrong */
+        part_drop(s); /* the hash would be wrong */
         s->mline.len = 0;
         s->mid_line = false;
         if (s->mode == M_BDAT) {
@@ -1147,7 +1194,7 @@ static void smtp_release(void *st)
     vk_lines_free(&s->line[1]);
     vk_buf_free(&s->mline);
     vk_buf_free(&s->hdr);
-    if (s->file.open) vk_file_abort(&s->file);
+    part_drop(s);
 }
 
 const struct vk_parser vk_proto_smtp = {

@@ -86,11 +86,53 @@ static void str_printf(struct tls_str *s, const char *fmt, ...)
     s->len += (size_t)n;
 }
 
-/* "a-b-c" (JA3, decimal) or "aaaa,bbbb" (JA4, hex) from a list. */
+/* "a-b-c" (JA3, decimal) or "aaaa,bbbb" (JA4, hex) from a list. Formatted by hand: a
+ * hello lists dozens of values, and printf per value was most of a hello's cost. */
 static void str_list(struct tls_str *s, const uint16_t *v, unsigned n, bool hex)
 {
-    for (unsigned i = 0; i < n; i++)
-        str_printf(s, hex ? "%s%04x" : "%s%u", i ? (hex ? "," : "-") : "", (unsigned)v[i]);
+    static const char hx[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n && !s->over; i++) {
+        char b[8];
+        size_t k = 0;
+        if (i) b[k++] = hex ? ',' : '-';
+        unsigned x = v[i];
+        if (hex) {
+            for (int sh = 12; sh >= 0; sh -= 4) b[k++] = hx[(x >> sh) & 15];
+        } else {
+            char d[5];
+            int nd = 0;
+            do {
+                d[nd++] = (char)('0' + x % 10);
+                x /= 10;
+            } while (x);
+            while (nd) b[k++] = d[--nd];
+        }
+        if (k >= s->cap - s->len) { /* as str_printf: no partial value, remember the cut */
+            s->over = true;
+            s->p[s->len] = 0;
+            return;
+        }
+        memcpy(s->p + s->len, b, k);
+        s->len += k;
+        s->p[s->len] = 0;
+    }
+}
+
+/* Digests fetched once: EVP_md5() and friends make OpenSSL 3 look the algorithm up by name,
+ * under a lock, at every use. */
+enum { D_MD5, D_SHA1, D_SHA256 };
+static EVP_MD *mds[3];
+static pthread_once_t md_once = PTHREAD_ONCE_INIT;
+static void md_fetch(void)
+{
+    mds[D_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
+    mds[D_SHA1] = EVP_MD_fetch(NULL, "SHA1", NULL);
+    mds[D_SHA256] = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+static const EVP_MD *md(int which) /* NULL when OpenSSL lacks it: digests then fail */
+{
+    pthread_once(&md_once, md_fetch);
+    return mds[which];
 }
 
 /* Digest of p[0..n) as lower-case hex into out (2 * digest size + 1 bytes). Allocates an
@@ -700,7 +742,7 @@ static void client_fingerprints(struct tls_client_hello *h, struct vk_meta *m, b
     for (unsigned i = 0; i < h->n_point_formats; i++)
         str_printf(&s, "%s%u", i ? "-" : "", (unsigned)h->point_formats[i]);
     if (s.over) anomaly(m, "tls.ja3_too_long");
-    else if (digest_hex(EVP_md5(), s.p, s.len, hash))
+    else if (digest_hex(md(D_MD5), s.p, s.len, hash))
         vk_meta_add_str(m, VK_K_TLS_JA3, hash, 32);
 
     /* JA4: <t|q><ver><d|i><#ciphers><#exts><alpn>_<sha256/12 sorted ciphers>_<sha256/12
@@ -715,7 +757,7 @@ static void client_fingerprints(struct tls_client_hello *h, struct vk_meta *m, b
     qsort(sorted, h->ciphers.n, sizeof sorted[0], cmp_u16);
     s = (struct tls_str){part, 0, sizeof part, false};
     str_list(&s, sorted, h->ciphers.n, true);
-    bool ok = s.len && digest_hex(EVP_sha256(), s.p, s.len, hash);
+    bool ok = s.len && digest_hex(md(D_SHA256), s.p, s.len, hash);
     memcpy(ja4 + 11, ok ? hash : "000000000000", 12);
     ja4[23] = '_';
 
@@ -727,7 +769,7 @@ static void client_fingerprints(struct tls_client_hello *h, struct vk_meta *m, b
         str_printf(&s, "_");
         str_list(&s, h->sigalgs.v, h->sigalgs.n, true);
     }
-    ok = s.len && digest_hex(EVP_sha256(), s.p, s.len, hash);
+    ok = s.len && digest_hex(md(D_SHA256), s.p, s.len, hash);
     memcpy(ja4 + 24, ok ? hash : "000000000000", 12);
     ja4[36] = 0;
     vk_meta_add_cstr(m, VK_K_TLS_JA4, ja4);
@@ -856,7 +898,7 @@ static int server_hello(struct vk_meta *m, struct vk_cur b, bool complete)
     if (add12) add_version(m, ver);
     if (rc) anomaly(m, complete ? "tls.bad_extension" : "tls.truncated_hello");
     if (!complete) return VK_EFORMAT;
-    if (!s.over && digest_hex(EVP_md5(), s.p, s.len, hash)) vk_meta_add_str(m, VK_K_TLS_JA3S, hash, 32);
+    if (!s.over && digest_hex(md(D_MD5), s.p, s.len, hash)) vk_meta_add_str(m, VK_K_TLS_JA3S, hash, 32);
     return rc;
 }
 
@@ -949,7 +991,7 @@ static void cert_facts(struct vk_meta *m, struct vk_cur der, const unsigned char
  * the public key too), so the facts of a certificate are memoised per thread by its SHA-1:
  * the same DER bytes always give the same facts. Direct-mapped, CERT_MEMO slots; each
  * holds a small meta list, released when the thread exits. */
-#define CERT_MEMO 256
+#define CERT_MEMO 4096 /* 256 KiB per thread; a busy link shows a few hundred chains */
 
 struct cert_memo {
     struct {
@@ -975,7 +1017,12 @@ static void certs_key_init(void) { pthread_key_create(&certs_key, certs_release)
 static void one_cert(struct vk_meta *m, struct vk_cur der)
 {
     unsigned char sha1[20];
-    SHA1(der.p, vk_cur_left(&der), sha1);
+    if (!EVP_Digest(der.p, vk_cur_left(&der), sha1, NULL, md(D_SHA1), NULL)) {
+        ERR_clear_error(); /* no SHA-1 in this OpenSSL: facts without fingerprint memo */
+        memset(sha1, 0, sizeof sha1);
+        cert_facts(m, der, sha1);
+        return;
+    }
     if (!tl_certs) {
         pthread_once(&certs_once, certs_key_init);
         tl_certs = calloc(1, sizeof *tl_certs);
@@ -985,7 +1032,7 @@ static void one_cert(struct vk_meta *m, struct vk_cur der)
         cert_facts(m, der, sha1);
         return;
     }
-    unsigned i = ((unsigned)sha1[0] << 8 | sha1[1]) % CERT_MEMO;
+    unsigned i = ((unsigned)sha1[0] << 16 | (unsigned)sha1[1] << 8 | sha1[2]) % CERT_MEMO;
     if (!tl_certs->slot[i].used || memcmp(tl_certs->slot[i].sha1, sha1, 20) != 0) {
         struct vk_meta *f = &tl_certs->slot[i].facts;
         vk_meta_reset(f);

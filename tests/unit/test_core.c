@@ -138,8 +138,8 @@ static void lines_split_cap_and_resync(void **st)
 static void fast_mime_agrees_with_libmagic(void **st)
 {
     (void)st;
-    static uint8_t bufs[4][512];
-    size_t lens[4] = {0};
+    static uint8_t bufs[5][512];
+    size_t lens[5] = {0};
     /* gzip of some text, made by zlib */
     z_stream z = {0};
     assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
@@ -162,10 +162,14 @@ static void fast_mime_agrees_with_libmagic(void **st)
     const char *deb = "!<arch>\ndebian-binary   1700000000  0     0     100644  4         `\n2.0\n";
     memcpy(bufs[3], deb, strlen(deb));
     lens[3] = 200;
+    /* PNG: signature, IHDR (16x16, 8-bit RGBA), then bytes that look like compressed data */
+    memcpy(bufs[4], "\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0", 29);
+    for (int i = 29; i < 300; i++) bufs[4][i] = (uint8_t)(i * 7919u >> 3);
+    lens[4] = 300;
     magic_t mg = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS);
     assert_non_null(mg);
     assert_int_equal(magic_load(mg, NULL), 0);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         const char *lib = magic_buffer(mg, bufs[i], lens[i]);
         assert_non_null(lib);
         if (strcmp(lib, "application/gzip") == 0) lib = "application/x-gzip";

@@ -3,6 +3,8 @@
  * through the HTTP parser seeing the request in order. */
 #include "vk_test.h"
 
+#include "capture/vk_capture.h"
+#include "decode/vk_decode.h"
 #include "flow/vk_flow.h"
 
 #define NREC 64
@@ -236,6 +238,64 @@ static void table_growth_keeps_every_session(void **st)
     vk_flow_free(t);
 }
 
+/* A whole capture through decode and a table with nDPI on (the default config). */
+static void replay(const char *rel)
+{
+    struct vk_flow_config c;
+    vk_flow_config_default(&c);
+    reset();
+    struct vk_flowtab *t = vk_flow_new(&c, emit, NULL);
+    struct vk_decoder *dec = vk_decode_new(0);
+    struct vk_capture *cap;
+    char *path = (char *)vk_test_corpus(rel);
+    assert_int_equal(vk_capture_open_files(&cap, &path, 1, NULL), 0);
+    struct vk_pkt pkt;
+    struct vk_decoded d;
+    while (vk_capture_next(cap, &pkt) == 1) {
+        vk_decode_packet(dec, &pkt, &d);
+        vk_flow_packet(t, &pkt, &d);
+    }
+    vk_capture_close(cap);
+    vk_decode_free(dec);
+    vk_flow_free(t);
+}
+
+static const struct vk_meta *rec_to_port(uint64_t port)
+{
+    for (int i = 0; i < nrec; i++)
+        if (u(&recs[i], VK_K_PORT_DST) == port) return &recs[i];
+    fail_msg("no session to port %llu", (unsigned long long)port);
+    return NULL;
+}
+
+/* nDPI never sees handshake packets when a parser names the service at the first payload
+ * (HTTP here), and still gets them, replayed, for sessions that end without payload: the
+ * scanned ports of tcp_scan.pcapng keep the names nDPI guesses from them. */
+static void ndpi_sees_held_back_handshakes(void **st)
+{
+    (void)st;
+    replay("pcap/arkime/http-simple-get.pcap");
+    assert_int_equal(nrec, 1);
+    VK_HAS(&recs[0], VK_K_SERVICE, "http");
+    VK_HAS(&recs[0], VK_K_APP, "HTTP");
+    replay("pcap/ndpi/tcp_scan.pcapng");
+    VK_HAS(rec_to_port(80), VK_K_APP, "HTTP");
+    VK_HAS(rec_to_port(443), VK_K_APP, "TLS");
+    VK_HAS(rec_to_port(445), VK_K_APP, "SMBv23");
+    VK_HAS(rec_to_port(3389), VK_K_APP, "RDP");
+    assert_false(vk_meta_has(rec_to_port(3390), VK_K_APP));
+    /* sessions that end with only held packets: replayed when they close */
+    replay("pcap/ndpi/fuzz-2021-10-13.pcap");
+    assert_int_equal(nrec, 1);
+    VK_HAS(&recs[0], VK_K_APP, "TLS");
+    replay("pcap/ndpi/http_ipv6.pcap");
+    int syn_only = 0;
+    for (int i = 0; i < nrec; i++)
+        if (u(&recs[i], VK_K_PAYLOAD_SRC) == 0 && vk_test_has(&recs[i], VK_K_APP, "TLS")) syn_only++;
+    assert_int_equal(syn_only, 6);
+    reset();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +307,7 @@ int main(void)
         cmocka_unit_test(idle_timeout_and_interim),
         cmocka_unit_test(max_flows_evicts_and_counts),
         cmocka_unit_test(table_growth_keeps_every_session),
+        cmocka_unit_test(ndpi_sees_held_back_handshakes),
     };
     int r = cmocka_run_group_tests_name("flow", tests, NULL, NULL);
     reset();
