@@ -51,6 +51,13 @@ static void file_path(const struct vk_pcaparch *a, uint32_t no, char *out, size_
     snprintf(out, n, "%s/%08u.pcap", a->dir, no);
 }
 
+bool vk_store_file_exists(const char *dir, uint32_t fileno)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/pcap/%08u.pcap", dir, fileno);
+    return access(p, F_OK) == 0;
+}
+
 /* File numbers present in the directory, sorted. Returns the count (0 on error). */
 static size_t list_files(const struct vk_pcaparch *a, uint32_t **out)
 {
@@ -195,13 +202,6 @@ int vk_pcaparch_flush(struct vk_pcaparch *a)
         pthread_mutex_unlock(&w->mu);
     }
     return rc;
-}
-
-bool vk_pcaparch_exists(struct vk_pcaparch *a, uint32_t no)
-{
-    char p[4200];
-    file_path(a, no, p, sizeof p);
-    return access(p, F_OK) == 0;
 }
 
 int vk_pcaparch_read(struct vk_pcaparch *a, uint64_t pos, struct vk_pkt *pkt, uint8_t *buf, size_t bufsz)

@@ -445,7 +445,7 @@ int vk_store_packets(struct vk_store *s, const char *id, vk_store_pkt_fn fn, voi
         uint32_t f = VK_POS_FILE(pos[i]);
         if (f == last) continue;
         last = f;
-        if (!vk_pcaparch_exists(s->pa, f)) {
+        if (!vk_store_file_exists(s->dir, f)) {
             snprintf(err, errlen, "packets expired: session %s had packets in %s/pcap/%08u.pcap, deleted by retention",
                      id, s->dir, f);
             free(pos);
@@ -473,13 +473,6 @@ int vk_store_packets(struct vk_store *s, const char *id, vk_store_pkt_fn fn, voi
     free(buf);
     free(pos);
     return rc ? rc : count;
-}
-
-bool vk_store_file_exists(const char *dir, uint32_t fileno)
-{
-    char p[4200];
-    snprintf(p, sizeof p, "%s/pcap/%08u.pcap", dir, fileno);
-    return access(p, F_OK) == 0;
 }
 
 void vk_pos_encode(const uint64_t *pos, size_t n, struct vk_buf *out)

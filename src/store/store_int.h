@@ -19,7 +19,6 @@ int vk_pcaparch_flush(struct vk_pcaparch *a);
 /* Read the packet at pos into buf. Returns 0, VK_STORE_EXPIRED (file deleted) or another
  * negative code (damaged file). pkt->data points into buf. */
 int vk_pcaparch_read(struct vk_pcaparch *a, uint64_t pos, struct vk_pkt *pkt, uint8_t *buf, size_t bufsz);
-bool vk_pcaparch_exists(struct vk_pcaparch *a, uint32_t fileno);
 /* Delete the oldest files while the total is over max_bytes or a file is older than
  * max_age_s (by when it was last written). Never deletes a file being written. */
 int vk_pcaparch_retention(struct vk_pcaparch *a, uint64_t max_bytes, uint64_t max_age_s, int64_t now_ms,
@@ -70,5 +69,6 @@ extern const struct vk_backend_ops vk_backend_sqlite;
 /* A record's packet positions are kept as zigzag varint deltas. */
 void vk_pos_encode(const uint64_t *pos, size_t n, struct vk_buf *out);
 int vk_pos_decode(const uint8_t *p, size_t len, uint64_t **out, size_t *n);
-/* The pcap archive of the open store, for the backend's "packets expired" marks. */
+/* Whether pcap file `fileno` of data directory dir still exists (pcaparch.c): the
+ * "packets expired" test of readers and the backend. */
 bool vk_store_file_exists(const char *dir, uint32_t fileno);
