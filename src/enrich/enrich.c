@@ -23,6 +23,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -625,6 +626,8 @@ struct vk_enrich {
     MMDB_s mmdb;
     struct ipidx asn4, asn6;
     uint64_t asn_ranges;
+    void *asn_map; /* the mapped ASN index cache the two above point into, or NULL */
+    size_t asn_map_len;
     vk_enrich_new_fn on_new;
     void *on_new_ud;
     pthread_t thr;
@@ -662,9 +665,107 @@ bool vk_enrich_geo_dir(char *out, size_t outlen)
     return false;
 }
 
+/* The ASN index is built from the CSVs once and cached beside them (asn-index.bin), to be
+ * mapped by later runs: parsing ~600k lines and building costs about a second of every
+ * ingest, mapping costs nothing. The header names the CSVs' sizes and mtimes; a change
+ * to either rebuilds it. Layout: header, then per family the 65537 /16 entries and the
+ * boundaries, each part at a 64-byte offset. */
+struct asn_hdr {
+    char magic[8];
+    uint64_t src[4]; /* size and mtime of asn-ipv4.csv, then of asn-ipv6.csv */
+    uint32_t n[2];
+    uint64_t ranges;
+    char pad[8];
+};
+#define ASN_MAGIC "VKASN01\n"
+#define ASN_TOP (65537 * sizeof(struct iptop))
+
+static size_t up64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+static void asn_src(const char *geo, uint64_t src[4])
+{
+    static const char *const files[2] = {"asn-ipv4.csv", "asn-ipv6.csv"};
+    for (int i = 0; i < 2; i++) {
+        char p[4400];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/node_modules/@ip-location-db/asn/%s", geo, files[i]);
+        bool ok = stat(p, &st) == 0;
+        src[2 * i] = ok ? (uint64_t)st.st_size : 0;
+        src[2 * i + 1] = ok ? (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec : 0;
+    }
+}
+
+static size_t asn_len(const uint32_t n[2])
+{
+    return up64(sizeof(struct asn_hdr)) + up64(ASN_TOP) + up64(n[0] * sizeof(struct ipb4)) + up64(ASN_TOP) +
+           up64(n[1] * sizeof(struct ipb6));
+}
+
+static bool asn_cache_map(struct vk_enrich *e, const char *path, const uint64_t src[4])
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    struct stat st;
+    struct asn_hdr h;
+    bool ok = fstat(fd, &st) == 0 && pread(fd, &h, sizeof h, 0) == (ssize_t)sizeof h &&
+              !memcmp(h.magic, ASN_MAGIC, 8) && !memcmp(h.src, src, sizeof h.src) &&
+              (uint64_t)st.st_size == asn_len(h.n);
+    void *m = ok ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (m == MAP_FAILED) return false;
+    uint8_t *p = (uint8_t *)m + up64(sizeof h);
+    struct ipidx *x[2] = {&e->asn4, &e->asn6};
+    for (int f = 0; f < 2; f++) {
+        x[f]->family = f ? 6 : 4;
+        x[f]->n = h.n[f];
+        x[f]->top = (struct iptop *)p;
+        p += up64(ASN_TOP);
+        if (f) x[f]->b6 = (struct ipb6 *)p;
+        else x[f]->b4 = (struct ipb4 *)p;
+        p += up64(h.n[f] * (f ? sizeof(struct ipb6) : sizeof(struct ipb4)));
+    }
+    e->asn_map = m;
+    e->asn_map_len = (size_t)st.st_size;
+    e->asn_ranges = h.ranges;
+    return true;
+}
+
+/* Write the built index for the next run; a directory we cannot write only costs time. */
+static void asn_cache_save(const struct vk_enrich *e, const char *path, const uint64_t src[4])
+{
+    const struct ipidx *x[2] = {&e->asn4, &e->asn6};
+    if (!x[0]->top || !x[1]->top) return;
+    struct asn_hdr h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, ASN_MAGIC, 8);
+    memcpy(h.src, src, sizeof h.src);
+    h.n[0] = x[0]->n;
+    h.n[1] = x[1]->n;
+    h.ranges = e->asn_ranges;
+    char tmp[4500];
+    snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return;
+    static const uint8_t zero[64];
+    bool ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(zero, up64(sizeof h) - sizeof h, 1, f) <= 1;
+    for (int i = 0; i < 2 && ok; i++) {
+        size_t bn = x[i]->n * (i ? sizeof(struct ipb6) : sizeof(struct ipb4));
+        const void *b = i ? (const void *)x[i]->b6 : (const void *)x[i]->b4;
+        ok = fwrite(x[i]->top, ASN_TOP, 1, f) == 1 && fwrite(zero, up64(ASN_TOP) - ASN_TOP, 1, f) <= 1 &&
+             (!bn || fwrite(b, bn, 1, f) == 1) && (up64(bn) == bn || fwrite(zero, up64(bn) - bn, 1, f) == 1);
+    }
+    if (fclose(f) != 0) ok = false;
+    if (!ok || rename(tmp, path) != 0) unlink(tmp);
+}
+
 /* ASN ranges "start,end,asn,org" (the @ip-location-db/asn CSV files). */
 static int asn_load(struct vk_enrich *e, const char *geo)
 {
+    uint64_t src[4];
+    char cache[4400];
+    asn_src(geo, src);
+    snprintf(cache, sizeof cache, "%s/asn-index.bin", geo);
+    if (asn_cache_map(e, cache, src)) return e->asn_ranges ? 0 : VK_ENOTFOUND;
     const char *files[2] = {"asn-ipv4.csv", "asn-ipv6.csv"};
     for (int fam = 0; fam < 2; fam++) {
         char p[4400], err[256];
@@ -706,6 +807,7 @@ static int asn_load(struct vk_enrich *e, const char *geo)
         }
         free(r);
     }
+    asn_cache_save(e, cache, src);
     return e->asn_ranges ? 0 : VK_ENOTFOUND;
 }
 
@@ -983,8 +1085,12 @@ void vk_enrich_close(struct vk_enrich *e)
     free(e->ld);
     assets_free(e->assets);
     if (e->geo) MMDB_close(&e->mmdb);
-    ipidx_free(&e->asn4);
-    ipidx_free(&e->asn6);
+    if (e->asn_map) {
+        munmap(e->asn_map, e->asn_map_len);
+    } else {
+        ipidx_free(&e->asn4);
+        ipidx_free(&e->asn6);
+    }
     pthread_rwlock_destroy(&e->lock);
     pthread_mutex_destroy(&e->refresh_mu);
     pthread_mutex_destroy(&e->stop_mu);

@@ -5,9 +5,10 @@
  * whole directory: DIR/pcap/00000042.pcap. A writer rotates when its file passes the
  * size limit or when a packet of another link type arrives. A packet's position is its
  * file number and byte offset, which is all a reader needs to fetch it back without a
- * scan. Writers buffer through stdio; vk_pcaparch_flush pushes every buffer to the
- * kernel (and fdatasyncs when asked) before the meta store commits records that point
- * at them. Retention deletes whole files, oldest first; a position into a deleted file
+ * scan. Writers copy packets into 4 MiB blocks that a flusher thread writes out in order
+ * (at most BLK_MAX blocks exist: a faster producer waits); vk_pcaparch_flush hands over
+ * every partial block and waits until all are in the kernel (and fdatasyncs when asked)
+ * before the meta store commits records that point at them. Retention deletes whole files, oldest first; a position into a deleted file
  * reads as VK_STORE_EXPIRED. */
 #include <dirent.h>
 #include <errno.h>
@@ -23,14 +24,26 @@
 #include "store_int.h"
 
 #define PCAP_SNAPLEN 262144u
+#define BLK_BYTES (4u << 20) /* a write block */
+#define BLK_MAX 24           /* blocks allocated at most (96 MiB): then producers wait */
+
+/* A block of whole pcap records for one file, written by the flusher thread in the order
+ * blocks were queued; `last` closes the file after its bytes are out. */
+struct blk {
+    struct blk *next;
+    int fd;
+    bool last;
+    size_t len;
+    uint8_t *p;
+};
 
 struct writer {
     pthread_mutex_t mu;
-    FILE *f;
+    int fd; /* -1: no open file */
     uint32_t fileno;
     int dlt;
     uint64_t off;
-    char *buf; /* stdio buffer */
+    struct blk *cur;
 };
 
 struct vk_pcaparch {
@@ -40,6 +53,15 @@ struct vk_pcaparch {
     _Atomic uint32_t next_fileno;
     _Atomic uint64_t bytes, packets, files;
     struct writer w[VK_PCAP_MAX_WORKERS];
+    /* the flusher: copying packets into the kernel happens on its own thread, so the
+     * packet path only copies them into a block */
+    pthread_t flusher;
+    bool flusher_up, stop;
+    pthread_mutex_t qmu;
+    pthread_cond_t qcv, qdone, qfree;
+    struct blk *qhead, *qtail, *freel;
+    unsigned nblk, busy; /* blocks allocated; 1 while the flusher writes one */
+    bool failed;         /* a write failed: reported by the next flush */
     /* reader: one open file at a time (positions of a session are mostly in one file) */
     pthread_mutex_t rmu;
     FILE *rf;
@@ -88,6 +110,112 @@ static size_t list_files(const struct vk_pcaparch *a, uint32_t **out)
     return n;
 }
 
+static bool write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return false;
+        p += k;
+        n -= (size_t)k;
+    }
+    return true;
+}
+
+static void *flusher_main(void *arg)
+{
+    struct vk_pcaparch *a = arg;
+    pthread_mutex_lock(&a->qmu);
+    for (;;) {
+        while (!a->qhead && !a->stop) pthread_cond_wait(&a->qcv, &a->qmu);
+        struct blk *b = a->qhead;
+        if (!b) break;
+        a->qhead = b->next;
+        if (!a->qhead) a->qtail = NULL;
+        a->busy = 1;
+        pthread_mutex_unlock(&a->qmu);
+        bool ok = write_all(b->fd, b->p, b->len);
+        if (b->last) {
+            if (a->sync && fdatasync(b->fd) != 0) ok = false;
+            if (close(b->fd) != 0) ok = false;
+        }
+        pthread_mutex_lock(&a->qmu);
+        if (!ok) a->failed = true;
+        a->busy = 0;
+        b->len = 0;
+        b->last = false;
+        b->next = a->freel;
+        a->freel = b;
+        pthread_cond_broadcast(&a->qfree);
+        if (!a->qhead) pthread_cond_broadcast(&a->qdone);
+    }
+    pthread_mutex_unlock(&a->qmu);
+    return NULL;
+}
+
+/* A free block, allocated while under BLK_MAX, else waited for. NULL: out of memory. */
+static struct blk *blk_get(struct vk_pcaparch *a)
+{
+    pthread_mutex_lock(&a->qmu);
+    struct blk *b = NULL;
+    for (;;) {
+        if (a->freel) {
+            b = a->freel;
+            a->freel = b->next;
+            break;
+        }
+        if (a->nblk < BLK_MAX || !a->flusher_up) {
+            b = calloc(1, sizeof *b);
+            if (b && !(b->p = malloc(BLK_BYTES))) {
+                free(b);
+                b = NULL;
+            }
+            if (b) a->nblk++;
+            break;
+        }
+        pthread_cond_wait(&a->qfree, &a->qmu);
+    }
+    pthread_mutex_unlock(&a->qmu);
+    if (b) b->next = NULL;
+    return b;
+}
+
+/* Queue w's block for the flusher (closing the file after it when last). */
+static void blk_put(struct vk_pcaparch *a, struct writer *w, bool last)
+{
+    struct blk *b = w->cur;
+    if (!b && last) b = blk_get(a); /* an empty block still carries the close */
+    w->cur = NULL;
+    if (!b) { /* out of memory: close once the file's queued blocks are out */
+        if (last) {
+            pthread_mutex_lock(&a->qmu);
+            while (a->qhead || a->busy) pthread_cond_wait(&a->qdone, &a->qmu);
+            pthread_mutex_unlock(&a->qmu);
+            close(w->fd);
+        }
+        return;
+    }
+    b->fd = w->fd;
+    b->last = last;
+    if (!a->flusher_up) { /* no thread (it failed to start): write here */
+        bool ok = write_all(b->fd, b->p, b->len);
+        if (last && ((a->sync && fdatasync(b->fd) != 0) || close(b->fd) != 0)) ok = false;
+        pthread_mutex_lock(&a->qmu);
+        if (!ok) a->failed = true;
+        b->len = 0;
+        b->next = a->freel;
+        a->freel = b;
+        pthread_mutex_unlock(&a->qmu);
+        return;
+    }
+    pthread_mutex_lock(&a->qmu);
+    if (a->qtail) a->qtail->next = b;
+    else a->qhead = b;
+    a->qtail = b;
+    pthread_cond_signal(&a->qcv);
+    pthread_mutex_unlock(&a->qmu);
+}
+
 struct vk_pcaparch *vk_pcaparch_open(const char *dir, bool write, uint64_t file_bytes, bool sync,
                                      char *err, size_t errlen)
 {
@@ -102,7 +230,14 @@ struct vk_pcaparch *vk_pcaparch_open(const char *dir, bool write, uint64_t file_
     a->file_bytes = file_bytes < (1u << 20) ? (1u << 20) : file_bytes;
     if (a->file_bytes >= (1ull << 40)) a->file_bytes = (1ull << 40) - 1;
     pthread_mutex_init(&a->rmu, NULL);
-    for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) pthread_mutex_init(&a->w[i].mu, NULL);
+    pthread_mutex_init(&a->qmu, NULL);
+    pthread_cond_init(&a->qcv, NULL);
+    pthread_cond_init(&a->qdone, NULL);
+    pthread_cond_init(&a->qfree, NULL);
+    for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
+        pthread_mutex_init(&a->w[i].mu, NULL);
+        a->w[i].fd = -1;
+    }
     if (write && mkdir(a->dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", a->dir, strerror(errno));
         free(a);
@@ -120,20 +255,25 @@ struct vk_pcaparch *vk_pcaparch_open(const char *dir, bool write, uint64_t file_
     a->files = n;
     free(nos);
     atomic_store(&a->next_fileno, next);
+    if (write) a->flusher_up = pthread_create(&a->flusher, NULL, flusher_main, a) == 0;
     return a;
 }
 
-static int writer_close(struct vk_pcaparch *a, struct writer *w)
+static void writer_close(struct vk_pcaparch *a, struct writer *w)
 {
-    int rc = 0;
-    if (!w->f) return 0;
-    if (fflush(w->f) != 0) rc = -1;
-    if (a->sync && fdatasync(fileno(w->f)) != 0) rc = -1;
-    if (fclose(w->f) != 0) rc = -1;
-    w->f = NULL;
-    free(w->buf);
-    w->buf = NULL;
-    return rc;
+    if (w->fd < 0) return;
+    blk_put(a, w, true);
+    w->fd = -1;
+}
+
+/* Append n bytes to w's current block (a new one when it is full). */
+static bool writer_put(struct vk_pcaparch *a, struct writer *w, const void *p, size_t n)
+{
+    if (w->cur && w->cur->len + n > BLK_BYTES) blk_put(a, w, false);
+    if (!w->cur && !(w->cur = blk_get(a))) return false;
+    memcpy(w->cur->p + w->cur->len, p, n);
+    w->cur->len += n;
+    return true;
 }
 
 static int writer_open(struct vk_pcaparch *a, struct writer *w, int dlt)
@@ -142,23 +282,15 @@ static int writer_open(struct vk_pcaparch *a, struct writer *w, int dlt)
     if (no >= (1u << 24)) return -1;
     char p[4200];
     file_path(a, no, p, sizeof p);
-    int fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
-    if (fd < 0) return -1;
-    w->f = fdopen(fd, "wb");
-    if (!w->f) {
-        close(fd);
-        return -1;
-    }
-    w->buf = malloc(1u << 20);
-    if (w->buf) setvbuf(w->f, w->buf, _IOFBF, 1u << 20);
+    w->fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (w->fd < 0) return -1;
     uint32_t hdr[6] = {0xa1b2c3d4u, 2u | (4u << 16), 0, 0, PCAP_SNAPLEN, (uint32_t)dlt};
-    if (fwrite(hdr, sizeof hdr, 1, w->f) != 1) return -1;
     w->fileno = no;
     w->dlt = dlt;
     w->off = sizeof hdr;
     a->files++;
     a->bytes += sizeof hdr;
-    return 0;
+    return writer_put(a, w, hdr, sizeof hdr) ? 0 : -1;
 }
 
 uint64_t vk_pcaparch_write(struct vk_pcaparch *a, unsigned worker, const struct vk_pkt *pkt)
@@ -168,15 +300,15 @@ uint64_t vk_pcaparch_write(struct vk_pcaparch *a, unsigned worker, const struct 
     uint32_t cl = pkt->caplen > PCAP_SNAPLEN ? PCAP_SNAPLEN : pkt->caplen;
     pthread_mutex_lock(&w->mu);
     uint64_t pos = VK_POS_NONE;
-    if (w->f && (w->dlt != pkt->dlt || w->off + 16 + cl > a->file_bytes)) writer_close(a, w);
-    if (!w->f && writer_open(a, w, pkt->dlt) != 0) {
+    if (w->fd >= 0 && (w->dlt != pkt->dlt || w->off + 16 + cl > a->file_bytes)) writer_close(a, w);
+    if (w->fd < 0 && writer_open(a, w, pkt->dlt) != 0) {
         writer_close(a, w);
         goto out;
     }
     uint32_t rh[4] = {(uint32_t)(pkt->ts_us / 1000000u), (uint32_t)(pkt->ts_us % 1000000u), cl,
                       pkt->wirelen};
-    if (fwrite(rh, sizeof rh, 1, w->f) != 1 || fwrite(pkt->data, 1, cl, w->f) != cl) {
-        writer_close(a, w); /* a full disk: later packets try a new file */
+    if (!writer_put(a, w, rh, sizeof rh) || !writer_put(a, w, pkt->data, cl)) {
+        writer_close(a, w); /* out of memory: later packets try a new file */
         goto out;
     }
     pos = (uint64_t)w->fileno << 40 | w->off;
@@ -190,17 +322,26 @@ out:
 
 int vk_pcaparch_flush(struct vk_pcaparch *a)
 {
-    int rc = 0;
     if (!a || !a->write) return 0;
     for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
         struct writer *w = &a->w[i];
         pthread_mutex_lock(&w->mu);
-        if (w->f) {
-            if (fflush(w->f) != 0) rc = -1;
-            if (a->sync && fdatasync(fileno(w->f)) != 0) rc = -1;
-        }
+        if (w->cur && w->cur->len) blk_put(a, w, false);
         pthread_mutex_unlock(&w->mu);
     }
+    pthread_mutex_lock(&a->qmu);
+    while (a->qhead || a->busy) pthread_cond_wait(&a->qdone, &a->qmu);
+    int rc = a->failed ? -1 : 0;
+    a->failed = false;
+    pthread_mutex_unlock(&a->qmu);
+    if (a->sync)
+        for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
+            struct writer *w = &a->w[i];
+            pthread_mutex_lock(&w->mu);
+            if (w->fd >= 0 && fdatasync(w->fd) != 0) rc = -1;
+            pthread_mutex_unlock(&w->mu);
+        }
+    if (rc) errno = EIO;
     return rc;
 }
 
@@ -247,7 +388,7 @@ static bool being_written(struct vk_pcaparch *a, uint32_t no)
     bool yes = false;
     for (int i = 0; i < VK_PCAP_MAX_WORKERS && !yes; i++) {
         pthread_mutex_lock(&a->w[i].mu);
-        yes = a->w[i].f && a->w[i].fileno == no;
+        yes = a->w[i].fd >= 0 && a->w[i].fileno == no;
         pthread_mutex_unlock(&a->w[i].mu);
     }
     return yes;
@@ -299,10 +440,29 @@ void vk_pcaparch_close(struct vk_pcaparch *a)
 {
     if (!a) return;
     for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
+        pthread_mutex_lock(&a->w[i].mu);
         writer_close(a, &a->w[i]);
-        pthread_mutex_destroy(&a->w[i].mu);
+        pthread_mutex_unlock(&a->w[i].mu);
     }
+    if (a->flusher_up) {
+        pthread_mutex_lock(&a->qmu);
+        a->stop = true;
+        pthread_cond_signal(&a->qcv);
+        pthread_mutex_unlock(&a->qmu);
+        pthread_join(a->flusher, NULL);
+    }
+    while (a->freel) {
+        struct blk *b = a->freel;
+        a->freel = b->next;
+        free(b->p);
+        free(b);
+    }
+    for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) pthread_mutex_destroy(&a->w[i].mu);
     if (a->rf) fclose(a->rf);
     pthread_mutex_destroy(&a->rmu);
+    pthread_mutex_destroy(&a->qmu);
+    pthread_cond_destroy(&a->qcv);
+    pthread_cond_destroy(&a->qdone);
+    pthread_cond_destroy(&a->qfree);
     free(a);
 }

@@ -30,7 +30,7 @@ struct sq {
     int *to_key;
     size_t nmap;
     sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
-    struct vk_buf body, pos, arena;
+    struct vk_buf body, pos;
     struct irow *rows;         /* index rows of a batch, kept between batches */
     uint32_t *ht;              /* open-addressing table over them, for the value counts */
     struct ordk { uint64_t sk; uint32_t i; } *ord; /* insert order: by table and value prefix */
@@ -131,7 +131,6 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     q->write = write;
     vk_buf_init(&q->body, 4u << 20);
     vk_buf_init(&q->pos, 8u << 20);
-    vk_buf_init(&q->arena, 1u << 30);
     char p[4200];
     snprintf(p, sizeof p, "%s/meta.db", dir);
     int flags = write ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READWRITE;
@@ -217,7 +216,6 @@ static void sq_close(void *b)
     if (q->db) sqlite3_close(q->db);
     vk_buf_free(&q->body);
     vk_buf_free(&q->pos);
-    vk_buf_free(&q->arena);
     free(q->rows);
     free(q->ht);
     free(q->ord);
@@ -229,15 +227,14 @@ static void sq_close(void *b)
 
 /* ---- writing ----------------------------------------------------------------------- */
 
-/* One index row of a batch. Text and blob values are copied into the batch's arena
- * (v.p is set from off once the arena stops moving). */
+/* One index row of a batch. A text value points into its record, which outlives the
+ * batch; an address is held in v.ip itself. */
 struct irow {
     uint16_t key;
     uint8_t session;
     bool rep;                  /* first row of its value in the batch: holds the counts */
     uint32_t rep_of;           /* index of the row holding its value's counts */
     struct vk_sql_param v;
-    size_t off;
     int64_t rid;
     uint64_t bytes;
     uint64_t acnt, ases, abytes;
@@ -353,7 +350,6 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     struct irow *rows = q->rows;
     int rc = exec(q, "BEGIN IMMEDIATE", err, errlen);
     int64_t rid_lo = 0, rid_hi = 0;
-    q->arena.len = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         struct vk_store_rec *r = &recs[i];
         struct vk_meta *m = &r->meta;
@@ -380,14 +376,6 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
             if (!vk_query_sql_table((enum vk_key)it->key)) continue;
             struct irow *w = &rows[nrows];
             if (vk_query_sql_value(m, it, &w->v) != 0) continue;
-            if (w->v.type != VK_SQLP_INT) {
-                w->off = q->arena.len;
-                if (vk_buf_append(&q->arena, w->v.p, w->v.n) != 0) {
-                    snprintf(err, errlen, "a batch of %zu records is over the 1 GiB index cap", n);
-                    rc = VK_ENOMEM;
-                    break;
-                }
-            }
             w->key = it->key;
             w->rid = rid;
             w->session = !ev;
@@ -422,7 +410,6 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     memset(q->ht, 0, hsz * sizeof *q->ht);
     for (size_t i = 0; i < nrows; i++) {
         struct irow *w = &rows[i];
-        if (w->v.type != VK_SQLP_INT) w->v.p = (char *)q->arena.p + w->off;
         size_t slot = row_hash(w->key, &w->v) % hsz;
         for (;;) {
             uint32_t at = q->ht[slot];

@@ -32,6 +32,7 @@ struct vk_store {
     pthread_cond_t cv_put, cv_take, cv_done;
     struct vk_store_rec *ring;
     size_t head, count, cap;
+    struct vk_slab *slab, *slab_free; /* the one being filled; emptied ones to reuse */
     uint64_t queued, committed;   /* records put, records durable */
     bool stop, failed, writer_up;
     uint64_t flush_upto;          /* vk_store_sync wants everything queued up to here now */
@@ -146,10 +147,53 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void rec_free(struct vk_store_rec *r)
+/* Queued records are copied into slabs: big blocks filled in queue order and reused once
+ * the writer is done with every record in them. Neither side calls malloc or free per
+ * record, memory already faulted in is reused, and one record's items, strings and
+ * packet positions sit side by side for the writer. Caller holds s->mu for both. */
+struct vk_slab {
+    struct vk_slab *next;
+    size_t used;
+    uint32_t live; /* records in the slab not yet written */
+    uint8_t data[];
+};
+#define SLAB_BYTES ((size_t)8 << 20)
+
+static void *slab_take(struct vk_store *s, size_t n, struct vk_slab **from)
 {
-    vk_meta_free(&r->meta);
-    free(r->pos);
+    n = (n + 15) & ~(size_t)15;
+    *from = NULL;
+    if (n > SLAB_BYTES / 4) return NULL; /* a giant record: malloc'd on its own */
+    struct vk_slab *b = s->slab;
+    if (!b || b->used + n > SLAB_BYTES) {
+        if (b && !b->live) { /* written already: start it over */
+            b->used = 0;
+        } else {
+            b = s->slab_free;
+            if (b) s->slab_free = b->next;
+            else if (!(b = malloc(sizeof *b + SLAB_BYTES))) return NULL;
+            b->used = 0;
+            b->live = 0;
+            s->slab = b;
+        }
+    }
+    void *p = b->data + b->used;
+    b->used += n;
+    b->live++;
+    *from = b;
+    return p;
+}
+
+static void rec_free(struct vk_store *s, struct vk_store_rec *r)
+{
+    struct vk_slab *b = r->slab;
+    if (!b) {
+        vk_meta_free(&r->meta);
+        free(r->pos);
+    } else if (--b->live == 0 && b != s->slab) {
+        b->next = s->slab_free;
+        s->slab_free = b;
+    }
     memset(r, 0, sizeof *r);
 }
 
@@ -192,7 +236,9 @@ static void *writer_main(void *arg)
         int rc = vk_pcaparch_flush(s->pa);
         if (rc) snprintf(err, sizeof err, "cannot write the packet archive in %.300s/pcap: %s", s->dir, strerror(errno));
         else rc = s->ops->write_batch(s->b, batch, n, err, sizeof err);
-        for (size_t i = 0; i < n; i++) rec_free(&batch[i]);
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < n; i++) rec_free(s, &batch[i]);
+        pthread_mutex_unlock(&s->mu);
         /* retention runs on this thread (it owns the connection), once a minute at most */
         bool caps = s->cfg.pcap_max_bytes || s->cfg.pcap_max_age_s || s->cfg.meta_max_bytes || s->cfg.meta_max_age_s;
         if (!rc && caps && now_ms() - last_retention >= 60000) {
@@ -214,7 +260,7 @@ static void *writer_main(void *arg)
     }
     /* a failed writer drops what is queued; put reports the failure */
     while (s->count) {
-        rec_free(&s->ring[s->head]);
+        rec_free(s, &s->ring[s->head]);
         s->head = (s->head + 1) % s->cap;
         s->count--;
     }
@@ -308,34 +354,39 @@ int vk_store_put(struct vk_store *s, const struct vk_meta *rec, const struct vk_
     if (s->mode != VK_STORE_WRITE) return VK_EINVAL;
     struct vk_store_rec r;
     memset(&r, 0, sizeof r);
-    vk_meta_init(&r.meta);
-    if (vk_meta_append(&r.meta, rec) != 0) {
-        vk_meta_free(&r.meta);
-        return VK_ENOMEM;
-    }
-    if (pos && pos->n) {
-        r.pos = malloc(pos->n * sizeof *r.pos);
-        if (!r.pos) {
-            vk_meta_free(&r.meta);
-            return VK_ENOMEM;
-        }
-        memcpy(r.pos, pos->v, pos->n * sizeof *r.pos);
-        r.npos = pos->n;
-    }
-    if (pos) r.posdrop = pos->dropped;
+    uint32_t npos = pos ? pos->n : 0;
+    size_t ni = rec->n * sizeof *rec->items, np = npos * sizeof *r.pos;
     pthread_mutex_lock(&s->mu);
     while (s->count == s->cap && !s->failed) pthread_cond_wait(&s->cv_put, &s->mu);
     if (s->failed) {
         pthread_mutex_unlock(&s->mu);
-        rec_free(&r);
         return VK_EIO;
     }
+    uint8_t *p = slab_take(s, ni + np + rec->arena_len, &r.slab);
+    if (p) {
+        r.meta.items = (struct vk_meta_item *)p;
+        r.pos = npos ? (uint64_t *)(p + ni) : NULL;
+        r.meta.arena = (char *)(p + ni + np);
+        memcpy(r.meta.items, rec->items, ni);
+        if (np) memcpy(r.pos, pos->v, np);
+        if (rec->arena_len) memcpy(r.meta.arena, rec->arena, rec->arena_len);
+        r.meta.n = r.meta.cap = rec->n;
+        r.meta.arena_len = r.meta.arena_cap = rec->arena_len;
+        r.meta.dropped = rec->dropped;
+    } else if (vk_meta_append(&r.meta, rec) != 0 || (npos && !(r.pos = malloc(np)))) {
+        vk_meta_free(&r.meta);
+        pthread_mutex_unlock(&s->mu);
+        return VK_ENOMEM;
+    } else if (npos) {
+        memcpy(r.pos, pos->v, np);
+    }
+    r.npos = npos;
+    if (pos) r.posdrop = pos->dropped;
     s->ring[(s->head + s->count) % s->cap] = r;
     s->count++;
     s->queued++;
     s->pos_dropped += r.posdrop;
-    if (s->count >= s->cfg.batch_records) pthread_cond_signal(&s->cv_take);
-    else if (s->count == 1) pthread_cond_signal(&s->cv_take);
+    if (s->count >= s->cfg.batch_records || s->count == 1) pthread_cond_signal(&s->cv_take);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
@@ -371,6 +422,12 @@ int vk_store_close(struct vk_store *s)
     vk_pcaparch_close(s->pa);
     if (s->b) s->ops->close(s->b);
     free(s->ring);
+    free(s->slab);
+    while (s->slab_free) {
+        struct vk_slab *b = s->slab_free;
+        s->slab_free = b->next;
+        free(b);
+    }
     if (s->lockfd >= 0) close(s->lockfd);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cv_put);

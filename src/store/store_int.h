@@ -44,6 +44,7 @@ struct vk_store_rec {
     struct vk_meta meta;
     uint64_t *pos;
     uint32_t npos, posdrop;
+    struct vk_slab *slab; /* where meta and pos live (store.c), or NULL: malloc'd */
 };
 
 struct vk_backend_ops {
