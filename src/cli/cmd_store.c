@@ -4,6 +4,7 @@
  * Every command takes --data DIR (default $VAKT_DATA, else ./vakt-data), --from/--to,
  * and prints a table for people or JSON/CSV for machines. Bad input (a bad query, an
  * unknown id, a missing data directory) is one line on stderr and exit status 2. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pcap/pcap.h>
@@ -534,7 +535,8 @@ static int cmd_show(int argc, char **argv, struct opts *o)
     if (!*id || strspn(id, "0123456789abcdefABCDEF") != strlen(id) || strlen(id) > 64)
         return bad("show", "'%s' is not a session id (hex, as vakt query prints)", id);
     char qt[128];
-    snprintf(qt, sizeof qt, "id=%s", id);
+    int ql = snprintf(qt, sizeof qt, "id=%s", id);
+    for (int i = 3; i < ql; i++) qt[i] = (char)tolower((unsigned char)qt[i]); /* ids are lowercase hex */
     struct vk_query *q = parse_query("show", qt);
     if (!q) return 2;
     struct vk_store_sel sel;

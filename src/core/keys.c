@@ -20,3 +20,10 @@ int vk_key_lookup(const char *name)
         if (strcmp(keys[i].name, name) == 0) return i;
     return -1;
 }
+
+bool vk_key_exact(enum vk_key k)
+{
+    /* identifiers vakt or the Community ID spec makes: base64 and our hex ids are
+     * case-sensitive, and an index that folds case would cost every session two inserts */
+    return k == VK_K_ID || k == VK_K_COMMUNITY_ID;
+}

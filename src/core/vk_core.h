@@ -120,6 +120,8 @@ struct vk_keyinfo {
     const char *help;
 };
 const struct vk_keyinfo *vk_key_info(enum vk_key k);
+/* String keys that always compare exactly (case-sensitive, as `==`): id, community_id. */
+bool vk_key_exact(enum vk_key k);
 /* Key by name; returns -1 when unknown. O(log n). */
 int vk_key_lookup(const char *name);
 

@@ -537,6 +537,7 @@ static struct q_node *comparison(struct parser *p, size_t kpos, enum vk_key k)
         return perr(p, opos, t == VK_T_IP ? " (use = or != with an address, a CIDR or a range)" : NULL,
                     "operator '%.*s' does not apply to %s key '%s'", oplen, p->s + opos, type_name(t), ki->name);
     if (t != VK_T_STR) cs = false;
+    else if (vk_key_exact(k)) cs = true; /* identifiers: see docs/QUERY.md */
 
     struct raw *rv = NULL;
     size_t nr = 0;

@@ -64,8 +64,13 @@ int vk_query_sql_ddl(enum vk_sql_dialect d, void (*stmt)(void *ud, const char *s
                      "rids BLOB NOT NULL, PRIMARY KEY(v COLLATE BINARY, b)) WITHOUT ROWID", t);
             stmt(ud, sql);
             /* free text (a log event's message) is searched with contains/regex, which scan
-             * anyway: no second index on it, whose upkeep would be paid by every event */
-            if (k == VK_K_MESSAGE) continue;
+             * anyway, and identifiers compare exactly: no second index on them, whose
+             * upkeep would be paid by every record */
+            if (k == VK_K_MESSAGE || vk_key_exact(k)) {
+                snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %.63s_ci", t); /* made by older versions */
+                stmt(ud, sql);
+                continue;
+            }
             snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %.63s_ci ON %.63s(v)", t, t);
         } else {
             snprintf(sql, sizeof sql,

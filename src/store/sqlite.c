@@ -921,7 +921,7 @@ static int sq_positions(void *b, const char *id, uint64_t **pos, size_t *n, char
     struct sq *q = b;
     char sql[256];
     snprintf(sql, sizeof sql,
-             "SELECT x.pos FROM %s k, vk_rids(k.rids) p JOIN recx x ON x.rid = p.rid WHERE k.v = ?1 ORDER BY p.rid",
+             "SELECT x.pos FROM %s k, vk_rids(k.rids) p JOIN recx x ON x.rid = p.rid WHERE k.v COLLATE BINARY = ?1 ORDER BY p.rid",
              vk_query_sql_table(VK_K_ID));
     sqlite3_stmt *st;
     int rc = prep(q, sql, &st, err, errlen);
