@@ -12,6 +12,7 @@
  * A batch is one transaction; its value counts are summed in a hash table first, so agg
  * gets one upsert per distinct value of the batch. */
 #include <sqlite3.h>
+#include <sys/mman.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -122,6 +123,7 @@ static int load_keys(struct sq *q, char *err, size_t errlen)
 }
 
 static void sq_close(void *b);
+static void batch_free(struct sq *q);
 
 static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg, char *err, size_t errlen)
 {
@@ -140,6 +142,9 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
         return NULL;
     }
     sqlite3_busy_timeout(q->db, 10000);
+    /* the WAL is checkpointed as it grows (wal_autocheckpoint), not when a connection
+     * closes: ingest would wait for it at the end, and so would the next reader */
+    sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     if (exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
         exec(q, cfg && cfg->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, errlen) ||
         exec(q, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint=16384", err, errlen)) {
@@ -216,11 +221,7 @@ static void sq_close(void *b)
     if (q->db) sqlite3_close(q->db);
     vk_buf_free(&q->body);
     vk_buf_free(&q->pos);
-    free(q->rows);
-    free(q->ht);
-    free(q->ord);
-    free(q->rids);
-    free(q->list);
+    batch_free(q);
     free(q->to_key);
     free(q);
 }
@@ -247,14 +248,12 @@ static bool same_param(const struct vk_sql_param *a, const struct vk_sql_param *
     return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
-/* Hash of an exact index value (FNV-1a over key, type and bytes): rows of one value in a
- * batch become one posting list. */
+/* Hash of an exact index value: rows of one value in a batch become one posting list. */
 static uint64_t row_hash(uint16_t key, const struct vk_sql_param *v)
 {
-    uint64_t h = 1469598103934665603ull ^ key ^ ((uint64_t)v->type << 16);
-    if (v->type == VK_SQLP_INT) return (h ^ (uint64_t)v->i) * 1099511628211ull;
-    for (size_t i = 0; i < v->n; i++) h = (h ^ (uint8_t)v->p[i]) * 1099511628211ull;
-    return h;
+    uint64_t seed = (uint64_t)key << 8 | (uint64_t)v->type;
+    if (v->type == VK_SQLP_INT) return XXH3_64bits_withSeed(&v->i, sizeof v->i, seed);
+    return XXH3_64bits_withSeed(v->p, v->n, seed);
 }
 
 static uint64_t sort_key(uint16_t key, const struct vk_sql_param *v)
@@ -324,24 +323,47 @@ static int step_done(struct sq *q, sqlite3_stmt *st, char *err, size_t errlen)
     return VK_EIO;
 }
 
+/* The batch arrays are large (tens of MiB for a batch of rich sessions) and refilled by
+ * every batch: they live in their own mappings, marked for transparent huge pages, so
+ * filling them for the first time costs a fault per 2 MiB rather than per 4 KiB. */
+static size_t map_len(size_t n) { return (n + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1); }
+
+static void *map_grow(void *p, size_t old, size_t n)
+{
+    void *q = p ? mremap(p, map_len(old), map_len(n), MREMAP_MAYMOVE)
+                : mmap(NULL, map_len(n), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) return NULL;
+    (void)madvise(q, map_len(n), MADV_HUGEPAGE); /* a hint: fine when refused */
+    return q;
+}
+
+static void map_free(void *p, size_t n)
+{
+    if (p) munmap(p, map_len(n));
+}
+
+#define GROW(f, cap, ncap) ((f) = map_grow((f), (cap) * sizeof *(f), (ncap) * sizeof *(f)))
+
+static void batch_free(struct sq *q)
+{
+    map_free(q->rows, q->rows_cap * sizeof *q->rows);
+    map_free(q->ht, 2 * q->rows_cap * sizeof *q->ht);
+    map_free(q->ord, q->rows_cap * sizeof *q->ord);
+    map_free(q->rids, q->rows_cap * sizeof *q->rids);
+    map_free(q->list, 10 * q->rows_cap);
+}
+
 static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *err, size_t errlen)
 {
     struct sq *q = b;
     size_t cap = 0, nrows = 0;
     for (size_t i = 0; i < n; i++) cap += recs[i].meta.n;
     if (cap > q->rows_cap) {
-        cap += cap / 2; /* grow geometrically: a fresh mapping faults in page by page */
-        struct irow *nr = realloc(q->rows, cap * sizeof *nr);
-        uint32_t *no = nr ? realloc(q->ht, 2 * cap * sizeof *no) : NULL;
-        struct ordk *oo = no ? realloc(q->ord, cap * sizeof *oo) : NULL;
-        int64_t *ri = oo ? realloc(q->rids, cap * sizeof *ri) : NULL;
-        uint8_t *li = ri ? realloc(q->list, cap * 10) : NULL;
-        if (nr) q->rows = nr;
-        if (no) q->ht = no;
-        if (oo) q->ord = oo;
-        if (ri) q->rids = ri;
-        if (li) q->list = li;
-        if (!nr || !no || !oo || !ri || !li) {
+        size_t old = q->rows_cap;
+        cap += cap / 2; /* grow geometrically */
+        q->rows_cap = 0; /* until every array has its new size */
+        if (!GROW(q->rows, old, cap) || !GROW(q->ht, 2 * old, 2 * cap) || !GROW(q->ord, old, cap) ||
+            !GROW(q->rids, old, cap) || !GROW(q->list, 10 * old, 10 * cap)) {
             snprintf(err, errlen, "out of memory for a batch of %zu records", n);
             return VK_ENOMEM;
         }

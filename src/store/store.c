@@ -32,6 +32,7 @@ struct vk_store {
     pthread_cond_t cv_put, cv_take, cv_done;
     struct vk_store_rec *ring;
     size_t head, count, cap;
+    size_t min_batch;             /* the writer starts a batch once this many are queued */
     struct vk_slab *slab, *slab_free; /* the one being filled; emptied ones to reuse */
     uint64_t queued, committed;   /* records put, records durable */
     bool stop, failed, writer_up;
@@ -209,7 +210,10 @@ static void *writer_main(void *arg)
         snprintf(s->error, sizeof s->error, "out of memory for the write batch");
     }
     while (batch && !s->failed) {
-        /* wait for a first record, then up to batch_ms for a full batch */
+        /* wait for a first record, then up to batch_ms for an eighth of a batch, and take
+         * all that is queued (up to a batch): an idle writer starts early, so its work
+         * overlaps the producer's and little is left when the input ends, while a busy
+         * one finds full batches waiting */
         while (!s->count && !s->stop) pthread_cond_wait(&s->cv_take, &s->mu);
         if (!s->count && s->stop) break;
         struct timespec dl;
@@ -220,7 +224,7 @@ static void *writer_main(void *arg)
             dl.tv_sec++;
             dl.tv_nsec -= 1000000000L;
         }
-        while (s->count < max && !s->stop && s->flush_upto <= s->committed)
+        while (s->count < s->min_batch && !s->stop && s->flush_upto <= s->committed)
             if (pthread_cond_timedwait(&s->cv_take, &s->mu, &dl) == ETIMEDOUT) break;
         size_t n = s->count < max ? s->count : max;
         for (size_t i = 0; i < n; i++) {
@@ -295,6 +299,7 @@ struct vk_store *vk_store_open(const char *dir, enum vk_store_mode mode, const s
     else vk_store_cfg_default(&s->cfg);
     if (!s->cfg.batch_records) s->cfg.batch_records = 1;
     if (s->cfg.queue_records < s->cfg.batch_records) s->cfg.queue_records = s->cfg.batch_records;
+    s->min_batch = s->cfg.batch_records / 8 ? s->cfg.batch_records / 8 : 1;
     s->ops = &vk_backend_sqlite;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_put, NULL);
@@ -386,7 +391,7 @@ int vk_store_put(struct vk_store *s, const struct vk_meta *rec, const struct vk_
     s->count++;
     s->queued++;
     s->pos_dropped += r.posdrop;
-    if (s->count >= s->cfg.batch_records || s->count == 1) pthread_cond_signal(&s->cv_take);
+    if (s->count == s->min_batch || s->count == 1) pthread_cond_signal(&s->cv_take);
     pthread_mutex_unlock(&s->mu);
     return 0;
 }
