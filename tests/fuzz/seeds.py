@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
 """seeds.py HARNESS OUTDIR CORPUS — write seed inputs for a libFuzzer harness from the
 shared corpus: Ethernet frames (fuzz_decode: DLT byte + frame; fuzz_flow: framed sequences
-of a capture's packets) or transport payloads (parser harnesses, via tshark)."""
+of a capture's packets), transport payloads (parser harnesses, via tshark), log lines
+(fuzz_logs, fuzz_logs_tmpl with the shipped templates, fuzz_syslog_frame as TCP streams),
+feeds (fuzz_feed: corpus/intel files behind a format byte) or query texts (fuzz_query:
+the examples of docs/QUERY.md)."""
+import glob
 import os
+import re
 import struct
 import subprocess
 import sys
@@ -28,8 +33,59 @@ def frames(path, limit=400):
     return res
 
 
+def loghub_lines(per_file=40):
+    res = []
+    for f in sorted(glob.glob(os.path.join(corpus, "logs", "loghub", "*", "*.log"))):
+        with open(f, "rb") as fh:
+            res.append([l.rstrip(b"\n") for l in fh.readlines()[:per_file]])
+    return res
+
+
+def put(data):
+    global n
+    open(os.path.join(out_dir, "s%05d" % n), "wb").write(data)
+    n += 1
+
+
+root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
 n = 0
-if name == "fuzz_decode":
+if name == "fuzz_query":
+    text = open(os.path.join(root, "docs", "QUERY.md"), encoding="utf-8").read()
+    for q in sorted(set(re.findall(r"`([^`\n]{3,200})`", text))):
+        put(q.encode())
+elif name == "fuzz_feed":
+    for f in sorted(glob.glob(os.path.join(corpus, "intel", "**", "*"), recursive=True)):
+        if not os.path.isfile(f) or os.path.getsize(f) == 0:
+            continue
+        low = f.lower()
+        fmt = 4 if "warninglist" in low else 2 if "stix" in low else 3 if "misp" in low else 0 if low.endswith(".csv") else 1
+        put(bytes([fmt]) + open(f, "rb").read(65536))
+        if n >= 200:
+            break
+elif name == "fuzz_logs":
+    for lines in loghub_lines():
+        put(b"\n".join(lines))
+elif name == "fuzz_logs_tmpl":
+    samples = [l for ls in loghub_lines(8) for l in ls]
+    for t in sorted(glob.glob(os.path.join(root, "templates", "logs", "*.tmpl"))):
+        put(open(t, "rb").read() + b"\0" + b"\n".join(samples))
+elif name == "fuzz_syslog_frame":
+    for lines in loghub_lines(20):
+        octets = b"".join(b"%d %s" % (len(l), l) for l in lines)
+        put(bytes([0x80, 7]) + octets)
+        put(bytes([0x80, 3]) + b"\n".join(lines) + b"\n")
+elif name == "fuzz_http":
+    # two bytes that seed how the harness cuts the rest, then a capture's port-80 payloads
+    for pc in pcaps:
+        try:
+            txt = subprocess.run(["tshark", "-r", pc, "-Y", "tcp.len>0 && tcp.port==80", "-T", "fields",
+                                  "-e", "tcp.payload"], capture_output=True, timeout=60).stdout.decode()
+        except Exception:
+            continue
+        data = b"".join(bytes.fromhex(l.split(",")[0].replace(":", "")) for l in txt.split()[:40] if l)
+        if data:
+            put(b"\x07\x00" + data[:65536])
+elif name == "fuzz_decode":
     dl = {1: 0, 0: 1, 9: 2, 12: 3, 101: 4, 105: 5, 108: 6, 113: 7, 127: 8, 228: 9, 229: 10, 239: 11, 276: 12, 51: 13}
     for p in pcaps:
         for link, fr in frames(p, 50):
@@ -47,12 +103,13 @@ else:
     # Parser harnesses using fuzz_parser.h: records of (len << 1 | dir) + bytes, taken
     # from the transport payloads of corpus captures on the protocol's port (tshark).
     spec = {"fuzz_smtp": ("tcp", 25, b""), "fuzz_ftp": ("tcp", 21, b""), "fuzz_ssh": ("tcp", 22, b""),
+
             "fuzz_socks": ("tcp", 1080, b""), "fuzz_dns": ("udp", 53, b"\x00"),
             "fuzz_dhcp": ("udp", 67, b"\x00"), "fuzz_sig": ("udp", 0, b"\x00")}.get(name)
     if spec:
         proto, port, pre = spec
         for pc in pcaps:
-            flt = "%s.len>0" % proto if proto == "udp" else "tcp.len>0"
+            flt = "udp.length>8" if proto == "udp" else "tcp.len>0"
             if port:
                 flt += " && %s.port==%d" % (proto, port)
             try:
