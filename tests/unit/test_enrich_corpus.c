@@ -4,6 +4,7 @@
  * the right sessions (and a warninglist suppresses what it covers), and the peer check:
  * maltrail's own test captures run through the packet pipeline with maltrail's trails.csv
  * loaded, every trail detection maltrail expects is found by vakt. */
+#include <sys/stat.h>
 #include <dirent.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -434,6 +435,79 @@ static void test_geo(void **st)
     vk_enrich_close(e);
 }
 
+/* The ASN index is built from the CSVs once, cached beside them and mapped afterwards: a
+ * mapped index answers exactly as a built one, and a damaged cache file is rebuilt. */
+static uint64_t asn_of(struct vk_enrich *e, const char *ip)
+{
+    struct vk_meta m;
+    vk_meta_init(&m);
+    vk_meta_add_cstr(&m, VK_K_IP_DST, ip);
+    vk_enrich_apply(e, &m);
+    uint64_t asn = 0;
+    for (uint32_t i = 0; i < m.n; i++)
+        if (m.items[i].key == VK_K_ASN_DST) asn = m.items[i].u;
+    vk_meta_free(&m);
+    return asn;
+}
+
+static void test_asn_cache(void **st)
+{
+    (void)st;
+    char geo[4096], g2[400], link[500], nm[4200], dd[300], cache[500], err[512];
+    if (!vk_enrich_geo_dir(geo, sizeof geo)) {
+        print_message("geo data not installed (scripts/deps.sh): skipped\n");
+        skip();
+    }
+    snprintf(g2, sizeof g2, "%s/geo2", tmpdir);
+    assert_int_equal(mkdir(g2, 0700), 0);
+    snprintf(link, sizeof link, "%s/node_modules", g2);
+    snprintf(nm, sizeof nm, "%s/node_modules", geo);
+    assert_int_equal(symlink(nm, link), 0);
+    snprintf(cache, sizeof cache, "%s/asn-index.bin", g2);
+    snprintf(dd, sizeof dd, "%s/asn", tmpdir);
+    setenv("VAKT_GEO_DIR", g2, 1);
+    struct vk_enrich *built = vk_enrich_open(dd, err, sizeof err); /* builds and saves */
+    assert_non_null(built);
+    struct stat sb;
+    assert_int_equal(stat(cache, &sb), 0);
+    struct vk_enrich *mapped = vk_enrich_open(dd, err, sizeof err); /* maps */
+    assert_non_null(mapped);
+    struct vk_enrich_stats s1, s2;
+    vk_enrich_get_stats(built, &s1);
+    vk_enrich_get_stats(mapped, &s2);
+    assert_true(s1.asn_ranges > 400000);
+    assert_int_equal(s1.asn_ranges, s2.asn_ranges);
+    uint32_t x = 12345;
+    int found = 0;
+    for (int i = 0; i < 4000; i++) {
+        char ip[64];
+        x = x * 1103515245u + 12345u;
+        uint32_t a = x ^ (x >> 7) * 2654435761u;
+        if (i % 4 == 3)
+            snprintf(ip, sizeof ip, "2%03x:%x:%x::%x", (a >> 20) & 0xfff, a & 0xffff, (a >> 3) & 0xffff, i);
+        else
+            snprintf(ip, sizeof ip, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+        uint64_t v1 = asn_of(built, ip), v2 = asn_of(mapped, ip);
+        if (v1 != v2) fail_msg("%s: built %llu, mapped %llu", ip, (unsigned long long)v1, (unsigned long long)v2);
+        found += v1 != 0;
+    }
+    assert_true(found > 1000); /* most of the address space is announced */
+    vk_enrich_close(mapped);
+    /* a cut cache file is not trusted: the CSVs are read again and the file rewritten */
+    assert_int_equal(truncate(cache, sb.st_size / 2), 0);
+    struct vk_enrich *again = vk_enrich_open(dd, err, sizeof err);
+    assert_non_null(again);
+    vk_enrich_get_stats(again, &s2);
+    assert_int_equal(s1.asn_ranges, s2.asn_ranges);
+    assert_int_equal(asn_of(again, "8.8.8.8"), asn_of(built, "8.8.8.8"));
+    struct stat sa;
+    assert_int_equal(stat(cache, &sa), 0);
+    assert_int_equal(sa.st_size, sb.st_size);
+    vk_enrich_close(again);
+    vk_enrich_close(built);
+    unsetenv("VAKT_GEO_DIR");
+}
+
 static int setup(void **st)
 {
     (void)st;
@@ -456,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_corpus_feeds_load), cmocka_unit_test(test_misp_fidelity),
         cmocka_unit_test(test_stix_fidelity),     cmocka_unit_test(test_arkime_captures),
         cmocka_unit_test(test_maltrail_peer),     cmocka_unit_test(test_geo),
+        cmocka_unit_test(test_asn_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
