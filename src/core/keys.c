@@ -27,3 +27,16 @@ bool vk_key_exact(enum vk_key k)
      * case-sensitive, and an index that folds case would cost every session two inserts */
     return k == VK_K_ID || k == VK_K_COMMUNITY_ID;
 }
+
+bool vk_key_unique(enum vk_key k)
+{
+    switch (k) {
+    case VK_K_ID: case VK_K_COMMUNITY_ID: case VK_K_PORT_SRC:
+    case VK_K_BYTES_SRC: case VK_K_BYTES_DST: case VK_K_PACKETS_SRC: case VK_K_PACKETS_DST:
+    case VK_K_PAYLOAD_SRC: case VK_K_PAYLOAD_DST: case VK_K_MESSAGE: case VK_K_LOG_RAW:
+    case VK_K_PID: case VK_K_DHCP_ID:
+        return true;
+    default:
+        return false;
+    }
+}

@@ -122,6 +122,9 @@ struct vk_keyinfo {
 const struct vk_keyinfo *vk_key_info(enum vk_key k);
 /* String keys that always compare exactly (case-sensitive, as `==`): id, community_id. */
 bool vk_key_exact(enum vk_key k);
+/* Keys whose values are (nearly) unique per record: ids, counters, source ports, free
+ * text. The store lays their index out by write batch and keeps no running counts. */
+bool vk_key_unique(enum vk_key k);
 /* Key by name; returns -1 when unknown. O(log n). */
 int vk_key_lookup(const char *name);
 

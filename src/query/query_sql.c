@@ -47,39 +47,57 @@ const char *vk_query_sql_table(enum vk_key k)
 int vk_query_sql_ddl(enum vk_sql_dialect d, void (*stmt)(void *ud, const char *sql), void *ud)
 {
     if (d != VK_SQL_SQLITE) return VK_EINVAL;
-    char sql[320];
+    char sql[512];
     stmt(ud, "CREATE TABLE IF NOT EXISTS rec(rid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, "
              "time INTEGER NOT NULL, time_end INTEGER NOT NULL, body BLOB NOT NULL)");
     stmt(ud, "CREATE INDEX IF NOT EXISTS rec_time ON rec(time)");
+    /* sqlite_stat1 (made by analysing the tiny schema table) carries the planner hints below */
+    stmt(ud, "ANALYZE sqlite_schema");
     for (int k = 0; k < VK_K__COUNT; k++) {
         const char *t = vk_query_sql_table(k);
         if (!t) continue;
         enum vk_type ty = vk_key_info(k)->type;
-        /* b: the write batch (its first rid); n: records in the list; rids: the list */
+        /* b: the write batch (its first rid); n: records in the list; rids: the list.
+         * A key whose values are nearly unique per record is laid out batch first, so a
+         * batch appends its lists at the end of the table instead of one insert at a
+         * random place per record; a lookup then seeks once per batch (a skip-scan, which
+         * the sqlite_stat1 row written below asks the planner for). Other keys are laid
+         * out value first. */
+        bool bmajor = vk_key_unique((enum vk_key)k);
         if (ty == VK_T_STR) {
             /* The key is BINARY so that values differing only in case stay distinct rows
              * (`==`, *_cs and regex_cs need them); the NOCASE index serves `=`. */
             snprintf(sql, sizeof sql,
                      "CREATE TABLE IF NOT EXISTS %.63s(v TEXT COLLATE NOCASE, b INTEGER NOT NULL, n INTEGER NOT NULL, "
-                     "rids BLOB NOT NULL, PRIMARY KEY(v COLLATE BINARY, b)) WITHOUT ROWID", t);
+                     "rids BLOB NOT NULL, PRIMARY KEY(%s)) WITHOUT ROWID",
+                     t, bmajor ? "b, v COLLATE BINARY" : "v COLLATE BINARY, b");
             stmt(ud, sql);
             /* free text (a log event's message) is searched with contains/regex, which scan
              * anyway, and identifiers compare exactly: no second index on them, whose
              * upkeep would be paid by every record */
             if (k == VK_K_MESSAGE || vk_key_exact(k)) {
                 snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %.63s_ci", t); /* made by older versions */
-                stmt(ud, sql);
-                continue;
+            } else {
+                snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %.63s_ci ON %.63s(v)", t, t);
             }
-            snprintf(sql, sizeof sql, "CREATE INDEX IF NOT EXISTS %.63s_ci ON %.63s(v)", t, t);
         } else {
             snprintf(sql, sizeof sql,
                      "CREATE TABLE IF NOT EXISTS %.63s(v %s, b INTEGER NOT NULL, n INTEGER NOT NULL, rids BLOB NOT NULL, "
-                     "PRIMARY KEY(v, b)) WITHOUT ROWID",
-                     t, ty == VK_T_IP ? "BLOB" : "INTEGER");
+                     "PRIMARY KEY(%s)) WITHOUT ROWID",
+                     t, ty == VK_T_IP ? "BLOB" : "INTEGER", bmajor ? "b, v" : "v, b");
         }
         stmt(ud, sql);
+        if (bmajor) {
+            /* many lists per batch, one per (batch, value); only for a table made batch
+             * first (an older data directory keeps its value-first tables, hint-free) */
+            snprintf(sql, sizeof sql,
+                     "INSERT OR REPLACE INTO sqlite_stat1(tbl, idx, stat) SELECT '%.63s', '%.63s', '1000000 20000 1' "
+                     "WHERE EXISTS (SELECT 1 FROM sqlite_schema WHERE name = '%.63s' AND sql LIKE '%%PRIMARY KEY(b, v%%')",
+                     t, t, t);
+            stmt(ud, sql);
+        }
     }
+    stmt(ud, "ANALYZE sqlite_schema"); /* load the hints into this connection */
     return 0;
 }
 

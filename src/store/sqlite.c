@@ -286,18 +286,7 @@ static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
 
 /* Keys whose values are (nearly) unique per record get no running counts: agg would hold
  * a row per record for them. Their unfiltered value counts sum the posting lists. */
-static bool no_agg(int k)
-{
-    switch (k) {
-    case VK_K_ID: case VK_K_COMMUNITY_ID: case VK_K_PORT_SRC:
-    case VK_K_BYTES_SRC: case VK_K_BYTES_DST: case VK_K_PACKETS_SRC: case VK_K_PACKETS_DST:
-    case VK_K_PAYLOAD_SRC: case VK_K_PAYLOAD_DST: case VK_K_MESSAGE: case VK_K_LOG_RAW:
-    case VK_K_PID: case VK_K_DHCP_ID:
-        return true;
-    default:
-        return false;
-    }
-}
+static bool no_agg(int k) { return vk_key_unique((enum vk_key)k); }
 
 static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
 {

@@ -156,7 +156,7 @@ struct vk_slab {
     struct vk_slab *next;
     size_t used;
     uint32_t live; /* records in the slab not yet written */
-    uint8_t data[];
+    _Alignas(16) uint8_t data[]; /* items and positions need their alignment */
 };
 #define SLAB_BYTES ((size_t)8 << 20)
 

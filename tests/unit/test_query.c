@@ -572,7 +572,7 @@ static void sql_limits(void **st)
 
 struct ddl {
     int n, ci;
-    char first[256], str[256], ip[256];
+    char first[256], str[256], ip[256], id[256];
 };
 static void collect(void *ud, const char *sql)
 {
@@ -580,6 +580,7 @@ static void collect(void *ud, const char *sql)
     if (d->n++ == 0) snprintf(d->first, sizeof d->first, "%s", sql);
     if (strstr(sql, "TABLE IF NOT EXISTS k_http_host(")) snprintf(d->str, sizeof d->str, "%s", sql);
     if (strstr(sql, "TABLE IF NOT EXISTS k_ip_src(")) snprintf(d->ip, sizeof d->ip, "%s", sql);
+    if (strstr(sql, "TABLE IF NOT EXISTS k_id(")) snprintf(d->id, sizeof d->id, "%s", sql);
     if (strstr(sql, "CREATE INDEX IF NOT EXISTS k_") && strstr(sql, "_ci ON")) d->ci++;
 }
 
@@ -597,9 +598,14 @@ static void layout(void **st)
     assert_int_equal(vk_query_sql_ddl(VK_SQL_SQLITE, collect, &d), 0);
     int nstr = 0;
     for (int k = 0; k < VK_K__COUNT; k++) nstr += vk_key_info(k)->type == VK_T_STR;
-    /* rec, rec_time, a table per key, and per string key its NOCASE index, or for message,
-     * id and community_id (no such index) a DROP of one an older version made */
-    assert_int_equal(d.n, 2 + (VK_K__COUNT - 2) + nstr);
+    int nuniq = 0;
+    for (int k = 0; k < VK_K__COUNT; k++) nuniq += vk_key_unique(k);
+    /* rec, rec_time, two ANALYZEs of the schema table, a table per key, per string key its
+     * NOCASE index (or for message, id and community_id, which have none, a DROP of one an
+     * older version made), and a planner hint per batch-first table */
+    assert_int_equal(d.n, 2 + 2 + (VK_K__COUNT - 2) + nstr + nuniq);
+    assert_true(strstr(d.id, "PRIMARY KEY(b, v COLLATE BINARY)") != NULL); /* unique values: batch first */
+    assert_true(strstr(d.str, "PRIMARY KEY(v COLLATE BINARY, b)") != NULL);
     assert_int_equal(d.ci, nstr - 3);
     assert_string_equal(d.first, "CREATE TABLE IF NOT EXISTS rec(rid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, "
                                  "time INTEGER NOT NULL, time_end INTEGER NOT NULL, body BLOB NOT NULL)");

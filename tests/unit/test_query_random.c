@@ -39,7 +39,7 @@ static bool coin(unsigned pct) { return rn(100) < pct; }
 #define NOW (T0 + 3600000LL)
 
 static const enum vk_key str_keys[] = {VK_K_SERVICE, VK_K_ALIAS_HOST, VK_K_HTTP_URI, VK_K_TLS_SNI, VK_K_COMMUNITY_ID};
-static const enum vk_key num_keys[] = {VK_K_PORT_DST, VK_K_HTTP_STATUS, VK_K_ASN_SRC};
+static const enum vk_key num_keys[] = {VK_K_PORT_DST, VK_K_HTTP_STATUS, VK_K_ASN_SRC, VK_K_PORT_SRC};
 static const enum vk_key ip_keys[] = {VK_K_IP_SRC, VK_K_IP_DST};
 static const enum vk_key time_keys[] = {VK_K_TIME, VK_K_TIME_END, VK_K_TLS_CERT_NOT_BEFORE};
 #define N(a) (sizeof a / sizeof *a)
