@@ -85,21 +85,27 @@ static int rids_close(sqlite3_vtab_cursor *cur)
     return SQLITE_OK;
 }
 
-static void rids_step(struct rids_cur *c)
+bool vk_query_rids_next(const uint8_t **p, const uint8_t *end, int64_t *rid)
 {
     uint64_t d = 0;
     unsigned sh = 0;
     for (;;) {
-        if (c->p >= c->end || sh > 63) {
-            c->eof = 1;
-            return;
-        }
-        uint8_t x = *c->p++;
+        if (*p >= end || sh > 63) return false;
+        uint8_t x = *(*p)++;
         d |= (uint64_t)(x & 0x7f) << sh;
         if (!(x & 0x80)) break;
         sh += 7;
     }
-    c->rid += (int64_t)d;
+    *rid += (int64_t)d;
+    return true;
+}
+
+static void rids_step(struct rids_cur *c)
+{
+    if (!vk_query_rids_next(&c->p, c->end, &c->rid)) {
+        c->eof = 1;
+        return;
+    }
     c->rowid++;
 }
 

@@ -118,5 +118,8 @@ int vk_query_sqlite_register(void *sqlite3_db);
 /* A posting list: ascending rids as varint deltas into out (at most 10 bytes per rid).
  * Returns the bytes written. */
 size_t vk_query_rids_encode(const int64_t *rids, size_t n, uint8_t *out);
+/* Read the next rid of a list at *p (start with *rid = 0). False at the end or on a
+ * damaged list. */
+bool vk_query_rids_next(const uint8_t **p, const uint8_t *end, int64_t *rid);
 
 #endif

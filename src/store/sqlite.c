@@ -38,6 +38,17 @@ struct sq {
     int64_t *rids;             /* one posting list being written, and its encoding */
     uint8_t *list;
     size_t rows_cap;
+    struct fset *fset;         /* the last filter of `values`, as a bitmap (see values_filtered) */
+};
+
+/* A filter of `values` as a bitmap over the rid range (see values_filtered). */
+struct fset {
+    const struct vk_query *q; /* what it was built for */
+    struct vk_store_sel sel;
+    int64_t lo, n;            /* rids lo .. lo + n - 1 */
+    uint64_t *in, *ses;       /* bitmaps: in the filter; a session */
+    uint64_t *bytes;          /* per rid */
+    uint64_t count;
 };
 
 static int exec(struct sq *q, const char *sql, char *err, size_t errlen)
@@ -124,6 +135,8 @@ static int load_keys(struct sq *q, char *err, size_t errlen)
 
 static void sq_close(void *b);
 static void batch_free(struct sq *q);
+static int64_t scalar(struct sq *q, const char *sql);
+static void fset_free(struct fset *f);
 
 static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg, char *err, size_t errlen)
 {
@@ -131,6 +144,11 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     if (!q) return NULL;
     snprintf(q->dir, sizeof q->dir, "%s", dir);
     q->write = write;
+    q->fset = calloc(1, sizeof *q->fset);
+    if (!q->fset) {
+        free(q);
+        return NULL;
+    }
     vk_buf_init(&q->body, 4u << 20);
     vk_buf_init(&q->pos, 8u << 20);
     char p[4200];
@@ -222,6 +240,8 @@ static void sq_close(void *b)
     vk_buf_free(&q->body);
     vk_buf_free(&q->pos);
     batch_free(q);
+    if (q->fset) fset_free(q->fset);
+    free(q->fset);
     free(q->to_key);
     free(q);
 }
@@ -739,8 +759,9 @@ static bool tally_grow(struct vtally *t)
     return true;
 }
 
-/* Count one value (exact bytes; values of a key are a set per record). O(1) amortised. */
-static void tally_add(struct vtally *t, const char *v, size_t n, bool session, uint64_t bytes)
+/* Count a value (exact bytes; values of a key are a set per record) for `count` records of
+ * which `sessions` are sessions carrying `bytes`. O(1) amortised. */
+static void tally_addn(struct vtally *t, const char *v, size_t n, uint64_t count, uint64_t sessions, uint64_t bytes)
 {
     if ((t->n + 1) * 2 > t->hsz && !tally_grow(t)) {
         t->rc = VK_ENOMEM;
@@ -752,8 +773,8 @@ static void tally_add(struct vtally *t, const char *v, size_t n, bool session, u
         if (!at) break;
         struct vcount *e = &t->e[at - 1];
         if (e->n == n && !memcmp(e->v, v, n)) {
-            e->count++;
-            e->sessions += session;
+            e->count += count;
+            e->sessions += sessions;
             e->bytes += bytes;
             return;
         }
@@ -778,10 +799,15 @@ static void tally_add(struct vtally *t, const char *v, size_t n, bool session, u
     memcpy(e->v, v, n);
     e->v[n] = 0;
     e->n = n;
-    e->count = 1;
-    e->sessions = session;
+    e->count = count;
+    e->sessions = sessions;
     e->bytes = bytes;
     t->ht[slot] = (uint32_t)++t->n;
+}
+
+static void tally_add(struct vtally *t, const char *v, size_t n, bool session, uint64_t bytes)
+{
+    tally_addn(t, v, n, 1, session, bytes);
 }
 
 static int tally_rec(void *ud, const struct vk_meta *m, const struct vk_store_recinfo *info)
@@ -822,14 +848,186 @@ static int sq_query(void *b, const struct vk_query *qq, const struct vk_store_se
 /* Value counts among the records matching a filter: the matching records are read (their
  * rids from the indexes, their bodies from rec) and their values counted in a hash table.
  * O(matching records x values), so a selective drill-down costs what its records cost. */
+/* ---- filtered values -----------------------------------------------------------------
+ * A selective filter is answered from the matching records' bodies. A broad one (over a
+ * sixteenth of the records) is answered from the key's posting lists instead: the
+ * filter's records become a bitmap over the rid range (with, per record, whether it is a
+ * session and its bytes), and one pass over the lists counts, per value, the rids in the
+ * bitmap; testing a bit costs nanoseconds where decoding a body costs microseconds. The
+ * bitmap is kept for the next key of the same `vakt values` call (same query, same range). */
+
+static void fset_free(struct fset *f)
+{
+    free(f->in);
+    free(f->ses);
+    free(f->bytes);
+    memset(f, 0, sizeof *f);
+}
+
+static int fset_build(struct sq *q, const struct vk_query *qq, const struct vk_store_sel *sel, char *err, size_t errlen)
+{
+    struct fset *f = q->fset;
+    if (f->in && f->q == qq && !memcmp(&f->sel, sel, sizeof *sel)) return 0;
+    fset_free(f);
+    int64_t lo = scalar(q, "SELECT coalesce(min(rid), 1) FROM rec"), hi = scalar(q, "SELECT coalesce(max(rid), 0) FROM rec");
+    f->lo = lo;
+    f->n = hi >= lo ? hi - lo + 1 : 0;
+    size_t words = (size_t)(f->n + 63) / 64 + 1;
+    f->in = calloc(words, sizeof *f->in);
+    f->ses = calloc(words, sizeof *f->ses);
+    f->bytes = calloc((size_t)f->n + 1, sizeof *f->bytes);
+    if (!f->in || !f->ses || !f->bytes) {
+        fset_free(f);
+        snprintf(err, errlen, "out of memory for a filter over %lld records", (long long)(hi - lo + 1));
+        return VK_ENOMEM;
+    }
+    struct where w;
+    int rc = where_build(qq, sel, &w, err, errlen);
+    size_t len = w.text ? strlen(w.text) + 160 : 0;
+    char *sql = rc ? NULL : malloc(len);
+    sqlite3_stmt *st = NULL;
+    if (!rc && !sql) rc = VK_ENOMEM;
+    if (!rc) {
+        snprintf(sql, len, "SELECT r.rid, r.kind, coalesce(x.bytes, 0) FROM rec r LEFT JOIN recx x ON x.rid = r.rid WHERE %s",
+                 w.text);
+        rc = prep(q, sql, &st, err, errlen);
+    }
+    if (!rc) {
+        where_bind(st, &w);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t i = sqlite3_column_int64(st, 0) - lo;
+            if (i < 0 || i >= f->n) continue;
+            f->in[i >> 6] |= 1ull << (i & 63);
+            if (sqlite3_column_int(st, 1) == 0) f->ses[i >> 6] |= 1ull << (i & 63);
+            f->bytes[i] = (uint64_t)sqlite3_column_int64(st, 2);
+            f->count++;
+        }
+        if (r != SQLITE_DONE) {
+            snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+            rc = VK_EIO;
+        }
+    }
+    sqlite3_finalize(st);
+    free(sql);
+    where_free(&w);
+    if (rc) {
+        fset_free(f);
+        return rc;
+    }
+    f->q = qq;
+    f->sel = *sel;
+    return 0;
+}
+
+/* Keep v with its counts if it is among the `top` best so far (t->e stays sorted best
+ * first, at most top long). */
+static void top_offer(struct vtally *t, unsigned top, enum vk_store_by by, const char *v, uint64_t count, uint64_t ses,
+                      uint64_t bytes)
+{
+    struct vcount c = {(char *)v, strlen(v), count, ses, bytes};
+    if (!top || (t->n == top && cmp_vcount(&c, &t->e[t->n - 1], &by) >= 0)) return;
+    if (t->n == top) {
+        free(t->e[--t->n].v);
+    } else if (t->n == t->cap) {
+        size_t nc = t->cap ? t->cap * 2 : 32;
+        struct vcount *ne = realloc(t->e, nc * sizeof *ne);
+        if (!ne) {
+            t->rc = VK_ENOMEM;
+            return;
+        }
+        t->e = ne;
+        t->cap = nc;
+    }
+    size_t at = t->n;
+    while (at && cmp_vcount(&c, &t->e[at - 1], &by) < 0) at--;
+    if (!(c.v = strdup(v))) {
+        t->rc = VK_ENOMEM;
+        return;
+    }
+    memmove(&t->e[at + 1], &t->e[at], (t->n - at) * sizeof *t->e);
+    t->e[at] = c;
+    t->n++;
+}
+
+/* Count the values of key over the records of q->fset from the key's posting lists. A
+ * value-first table yields each value's lists together, in value order: its counts are
+ * final when the value changes, and only the `top` best are kept. A batch-first one
+ * (nearly unique values) is tallied in a hash table. */
+static int values_from_lists(struct sq *q, enum vk_key key, unsigned top, enum vk_store_by by, struct vtally *t,
+                             char *err, size_t errlen)
+{
+    const struct fset *f = q->fset;
+    const char *tab = vk_query_sql_table(key);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT 1 FROM sqlite_schema WHERE name = '%s' AND sql LIKE '%%PRIMARY KEY(v%%'", tab);
+    bool grouped = scalar(q, sql) == 1;
+    snprintf(sql, sizeof sql, "SELECT v, rids FROM %s%s", tab,
+             !grouped ? "" : vk_key_info(key)->type == VK_T_STR ? " ORDER BY v COLLATE BINARY, b" : " ORDER BY v, b");
+    sqlite3_stmt *st = NULL;
+    int rc = prep(q, sql, &st, err, errlen);
+    if (rc) return rc;
+    char val[VK_META_MAX_STR + 1];
+    uint8_t *prev = malloc(VK_META_MAX_STR + 16);
+    size_t prevn = 0;
+    int prevt = 0;
+    uint64_t gc = 0, gs = 0, gb = 0; /* the current value's counts (grouped) */
+    int r = SQLITE_DONE;
+    if (!prev) rc = t->rc = VK_ENOMEM;
+    while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW && !t->rc) {
+        int ty = sqlite3_column_type(st, 0);
+        const void *vb = ty == SQLITE_INTEGER ? NULL : sqlite3_column_blob(st, 0);
+        int64_t vi = ty == SQLITE_INTEGER ? sqlite3_column_int64(st, 0) : 0;
+        size_t vn = ty == SQLITE_INTEGER ? sizeof vi : (size_t)sqlite3_column_bytes(st, 0);
+        if (vn > VK_META_MAX_STR + 16) vn = VK_META_MAX_STR + 16;
+        if (grouped && (ty != prevt || vn != prevn || memcmp(prev, vb ? vb : (const void *)&vi, vn))) {
+            if (gc) top_offer(t, top, by, val, gc, gs, gb);
+            gc = gs = gb = 0;
+            memcpy(prev, vb ? vb : (const void *)&vi, vn);
+            prevn = vn;
+            prevt = ty;
+            value_text(st, 0, key, val, sizeof val);
+        }
+        const uint8_t *p = sqlite3_column_blob(st, 1), *end = p + sqlite3_column_bytes(st, 1);
+        uint64_t count = 0, ses = 0, bytes = 0;
+        int64_t rid = 0;
+        while (p && vk_query_rids_next(&p, end, &rid)) {
+            int64_t i = rid - f->lo;
+            if (i < 0 || i >= f->n || !(f->in[i >> 6] >> (i & 63) & 1)) continue;
+            count++;
+            ses += f->ses[i >> 6] >> (i & 63) & 1;
+            bytes += f->bytes[i];
+        }
+        if (grouped) {
+            gc += count, gs += ses, gb += bytes;
+        } else if (count) {
+            value_text(st, 0, key, val, sizeof val);
+            tally_addn(t, val, strlen(val), count, ses, bytes);
+        }
+    }
+    if (!rc && grouped && gc && !t->rc) top_offer(t, top, by, val, gc, gs, gb);
+    if (!rc && r != SQLITE_DONE && r != SQLITE_ROW) {
+        snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+        rc = VK_EIO;
+    }
+    free(prev);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int values_filtered(struct sq *q, const struct vk_query *qq, const struct vk_store_sel *sel, enum vk_key key,
                            unsigned top, enum vk_store_by by, vk_store_val_fn fn, void *ud, char *err, size_t errlen)
 {
     struct vtally t = {.key = key};
-    struct vk_store_sel all = *sel;
-    all.limit = 0;
-    all.sort_key = -1;
-    int rc = sq_query(q, qq, &all, tally_rec, &t, err, errlen);
+    int rc = fset_build(q, qq, sel, err, errlen);
+    if (!rc && q->fset->count * 16 > (uint64_t)q->fset->n) {
+        rc = values_from_lists(q, key, top, by, &t, err, errlen);
+    } else if (!rc) {
+        struct vk_store_sel all = *sel;
+        all.limit = 0;
+        all.sort_key = -1;
+        rc = sq_query(q, qq, &all, tally_rec, &t, err, errlen);
+    }
     if (!rc && t.rc) {
         snprintf(err, errlen, "out of memory counting the values of %s", vk_key_info(key)->name);
         rc = t.rc;

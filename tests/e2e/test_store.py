@@ -111,6 +111,32 @@ def test_values_counts_match_the_records(data, direct):
         sorted(qt.items(), key=lambda kv: (kv[1], kv[0]), reverse=True)[:20])
 
 
+@pytest.mark.parametrize("where,pred", [
+    ("exists ip.src", lambda r: "ip.src" in r),                              # broad: from the posting lists
+    ("ip.proto=17", lambda r: r.get("ip.proto") == 17),
+    ("port.dst=21", lambda r: r.get("port.dst") == 21),                      # narrow: from the records
+])
+def test_filtered_values_match_the_records(data, direct, where, pred):
+    """`values --where` counts, per value, the matching records holding it, their sessions and
+    bytes, whichever way the store answers (a broad filter is read from the index, a narrow
+    one from the records): exactly what filtering the sessions output gives."""
+    keys = ["ip.src", "port.dst", "service", "port.src", "tcp.flags"]
+    p = run("values", "--data", data, "--format", "json", "--top", "100000", "--where", where, *keys)
+    got = json.loads(p.stdout)
+    for k in keys:
+        want = {}
+        for line in direct:
+            r = json.loads(line)
+            if not pred(r):
+                continue
+            for v in set(str(x) for x in as_list(r.get(k))):
+                c = want.setdefault(v, [0, 0, 0])
+                c[0] += 1
+                c[1] += 1
+                c[2] += r.get("bytes.src", 0) + r.get("bytes.dst", 0)
+        assert {v["value"]: [v["count"], v["sessions"], v["bytes"]] for v in got[k]} == want, (where, k)
+
+
 def test_timeline_sums_to_the_matches(data, direct):
     p = run("timeline", "--data", data, "--format", "json", "--where", "service=http", "--bucket", "1h")
     buckets = json.loads(p.stdout)
