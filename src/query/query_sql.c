@@ -136,6 +136,7 @@ struct sb {
     struct vk_sql_param *prm;
     size_t np, pcap;
     bool oom;
+    bool estimate; /* a term becomes the size of its posting lists (vk_query_sql_conj) */
 };
 
 static void put(struct sb *b, const char *s)
@@ -354,7 +355,8 @@ static void sqlite_term(struct sb *b, const struct q_node *n)
         sqlite_cond(b, n, n->key == VK_K_TIME ? "r.time" : "r.time_end");
         return;
     }
-    putf(b, "r.rid IN (SELECT p.rid FROM %s k, vk_rids(k.rids) p", vk_query_sql_table(n->key));
+    if (b->estimate) putf(b, "(SELECT coalesce(sum(k.n), 0) FROM %s k", vk_query_sql_table(n->key));
+    else putf(b, "r.rid IN (SELECT p.rid FROM %s k, vk_rids(k.rids) p", vk_query_sql_table(n->key));
     if (n->kind == QN_CMP) {
         put(b, " WHERE ");
         sqlite_cond(b, n, "v");
@@ -440,14 +442,15 @@ void vk_sql_free(struct vk_sql *s)
     memset(s, 0, sizeof *s);
 }
 
-int vk_query_sql(const struct vk_query *q, enum vk_sql_dialect d, struct vk_sql *out, struct vk_query_err *err)
+static int compile(const struct q_node *n, enum vk_sql_dialect d, bool estimate, struct vk_sql *out,
+                   struct vk_query_err *err)
 {
     struct vk_query_err dummy;
     if (!err) err = &dummy;
     err->pos = 0;
     err->msg[0] = 0;
     memset(out, 0, sizeof *out);
-    if (!q || !q->root) {
+    if (!n) {
         snprintf(err->msg, sizeof err->msg, "query: no query to compile");
         return VK_EINVAL;
     }
@@ -456,8 +459,8 @@ int vk_query_sql(const struct vk_query *q, enum vk_sql_dialect d, struct vk_sql 
                  (unsigned)d < sizeof dialects / sizeof *dialects && dialects[d].name ? dialects[d].name : "unknown");
         return VK_EINVAL;
     }
-    struct sb b = {0};
-    emit(&b, &dialects[d], q->root);
+    struct sb b = {.estimate = estimate};
+    emit(&b, &dialects[d], n);
     out->where = b.p;
     out->params = b.prm;
     out->nparams = b.np;
@@ -467,6 +470,26 @@ int vk_query_sql(const struct vk_query *q, enum vk_sql_dialect d, struct vk_sql 
         return VK_ENOMEM;
     }
     return 0;
+}
+
+int vk_query_sql(const struct vk_query *q, enum vk_sql_dialect d, struct vk_sql *out, struct vk_query_err *err)
+{
+    return compile(q ? q->root : NULL, d, false, out, err);
+}
+
+size_t vk_query_nconj(const struct vk_query *q)
+{
+    if (!q || !q->root) return 0;
+    return q->root->kind == QN_AND ? q->root->nkids : 1;
+}
+
+int vk_query_sql_conj(const struct vk_query *q, size_t i, bool estimate, struct vk_sql *out)
+{
+    memset(out, 0, sizeof *out);
+    if (i >= vk_query_nconj(q)) return VK_EINVAL;
+    const struct q_node *n = q->root->kind == QN_AND ? q->root->kids[i] : q->root;
+    if (estimate && (!(n->kind == QN_CMP || n->kind == QN_EXISTS) || !vk_query_sql_table(n->key))) return VK_EINVAL;
+    return compile(n, VK_SQL_SQLITE, estimate, out, NULL);
 }
 
 /* ---- SQLite functions -------------------------------------------------------------------------- */

@@ -86,6 +86,15 @@ struct vk_sql {
 int vk_query_sql(const struct vk_query *q, enum vk_sql_dialect d, struct vk_sql *out,
                  struct vk_query_err *err);
 void vk_sql_free(struct vk_sql *s);
+/* The query's top-level conjuncts (an AND's children; any other query is one). A record
+ * matches the query only if it matches every conjunct, so the records of one conjunct,
+ * filtered with vk_query_match, are the query's: a planner can start from the narrowest. */
+size_t vk_query_nconj(const struct vk_query *q);
+/* SQLite SQL for conjunct i: its boolean expression over `rec r` (estimate false), or,
+ * when it is a term on a key table (not time), an expression giving the size of its
+ * posting lists, an upper bound on the records it matches (estimate true). VK_EINVAL when
+ * i is out of range or the conjunct has no estimate. */
+int vk_query_sql_conj(const struct vk_query *q, size_t i, bool estimate, struct vk_sql *out);
 
 /* ---- the SQLite physical layout -----------------------------------------------------------
  * rec(rid INTEGER PRIMARY KEY, kind INTEGER NOT NULL, time INTEGER NOT NULL,

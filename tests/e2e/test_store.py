@@ -66,6 +66,11 @@ CASES = [
     ("service=dns,tls && bytes.src>1000", lambda r: bool({"dns", "tls"} & set(as_list(r.get("service")))) and r.get("bytes.src", 0) > 1000),
     ("user exists || email.src exists", None),
     ("exists user || exists email.src", lambda r: "user" in r or "email.src" in r),
+    # an AND is answered from its narrowest term's records, the rest checked by the evaluator
+    ("ip.proto=6 && (port.dst=80 || port.dst=443) && !service=http",
+     lambda r: r.get("ip.proto") == 6 and r.get("port.dst") in (80, 443) and "http" not in as_list(r.get("service"))),
+    ("ip.src=10.0.0.0/8 && ip.proto=17 && !port.dst=53",
+     lambda r: in_net(r.get("ip.src", ""), "10.0.0.0/8") and r.get("ip.proto") == 17 and r.get("port.dst") != 53),
 ]
 
 
