@@ -170,7 +170,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
         return NULL;
     }
     char pr[64];
-    snprintf(pr, sizeof pr, "PRAGMA cache_size=-%u", (cfg && cfg->cache_mb ? cfg->cache_mb : 256) * 1024);
+    snprintf(pr, sizeof pr, "PRAGMA cache_size=-%u", (cfg && cfg->cache_mb ? cfg->cache_mb : 32) * 1024);
     if (exec(q, pr, err, errlen)) {
         sq_close(q);
         return NULL;

@@ -51,7 +51,7 @@ void vk_store_cfg_default(struct vk_store_cfg *c)
     c->batch_ms = 1000;
     c->queue_records = 100000;
     c->pcap_file_bytes = 256ull << 20;
-    c->cache_mb = 256;
+    c->cache_mb = 32; /* docs/DATA-DIR.md: more costs a page fault per new page, and the OS caches the file */
 }
 
 static int cfg_set(struct vk_store_cfg *c, const char *k, const char *v)
