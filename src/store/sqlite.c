@@ -470,7 +470,7 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     size_t nrep = 0;
     for (size_t i = 0; i < nrows; i++)
         if (rows[i].rep) q->ord[nrep++] = (struct ordk){sort_key(rows[i].key, &rows[i].v), (uint32_t)i};
-    qsort(q->ord, nrep, sizeof *q->ord, cmp_ordk);
+    if (nrep) qsort(q->ord, nrep, sizeof *q->ord, cmp_ordk);
     /* lay the rids of every list out side by side: offsets per list (in q->ht, free now),
      * then one sequential pass over the rows scatters each rid to its list */
     uint32_t *fill = q->ht;
@@ -735,7 +735,7 @@ static int sq_query(void *b, const struct vk_query *qq, const struct vk_store_se
     }
     sqlite3_finalize(st);
     if (insort) {
-        if (!rc) qsort_r(h, nh, sizeof *h, cmp_held, (void *)sel);
+        if (!rc && nh) qsort_r(h, nh, sizeof *h, cmp_held, (void *)sel);
         for (size_t i = 0; i < nh; i++) {
             if (!rc && (!sel->limit || i < sel->limit) && fn(ud, &h[i].m, &h[i].info)) rc = 1;
             vk_meta_free(&h[i].m);
@@ -1013,6 +1013,8 @@ static int values_from_lists(struct sq *q, enum vk_key key, unsigned top, enum v
     while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW && !t->rc) {
         int ty = sqlite3_column_type(st, 0);
         const void *vb = ty == SQLITE_INTEGER ? NULL : sqlite3_column_blob(st, 0);
+        static const uint8_t empty[1];
+        if (ty != SQLITE_INTEGER && !vb) vb = empty; /* an empty value */
         int64_t vi = ty == SQLITE_INTEGER ? sqlite3_column_int64(st, 0) : 0;
         size_t vn = ty == SQLITE_INTEGER ? sizeof vi : (size_t)sqlite3_column_bytes(st, 0);
         if (vn > VK_META_MAX_STR + 16) vn = VK_META_MAX_STR + 16;
@@ -1069,7 +1071,7 @@ static int values_filtered(struct sq *q, const struct vk_query *qq, const struct
         snprintf(err, errlen, "out of memory counting the values of %s", vk_key_info(key)->name);
         rc = t.rc;
     }
-    if (!rc) {
+    if (!rc && t.n) {
         qsort_r(t.e, t.n, sizeof *t.e, cmp_vcount, &by);
         for (size_t i = 0; i < t.n && i < top; i++)
             if (fn(ud, t.e[i].v, t.e[i].count, t.e[i].sessions, t.e[i].bytes)) break;
