@@ -8,6 +8,7 @@
  * the SQLite REGEXP functions. */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "query_int.h"
 
@@ -91,8 +92,49 @@ int vk_query_regex_check(const char *pat, size_t n, const char **why)
     return 0;
 }
 
+/* Patterns glibc would compile into something huge are refused first: a quantifier on a
+ * quantifier (`a++`, `a*{9}`: undefined in POSIX ERE, and memory-exponential in glibc) and
+ * bounds over 255 (POSIX's RE_DUP_MAX minimum). Bracket expressions and escapes are
+ * skipped. Returns NULL or why. */
+static const char *regex_too_costly(const char *p)
+{
+    bool after_q = false;
+    while (*p) {
+        if (*p == '\\') {
+            p += p[1] ? 2 : 1;
+            after_q = false;
+        } else if (*p == '[') { /* to the closing ], which may come first as a member */
+            p++;
+            if (*p == '^') p++;
+            if (*p == ']') p++;
+            while (*p && *p != ']') p++;
+            if (*p) p++;
+            after_q = false;
+        } else if (*p == '*' || *p == '+' || *p == '?' || *p == '{') {
+            if (after_q) return "a quantifier on a quantifier (as in a++) is not supported";
+            if (*p == '{') {
+                for (p++; *p && *p != '}'; p++) {
+                    if (*p >= '0' && *p <= '9' && strtoul(p, NULL, 10) > 255) return "repetition bounds go up to 255";
+                    while (p[1] >= '0' && p[1] <= '9') p++;
+                }
+            }
+            if (*p) p++;
+            after_q = true;
+        } else {
+            p++;
+            after_q = false;
+        }
+    }
+    return NULL;
+}
+
 int vk_query_regcomp(regex_t *re, const char *pat, bool icase, char *err, size_t errlen)
 {
+    const char *why = regex_too_costly(pat);
+    if (why) {
+        if (err) snprintf(err, errlen, "%s", why);
+        return -1;
+    }
     int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB | (icase ? REG_ICASE : 0));
     if (rc != 0) {
         if (err) regerror(rc, re, err, errlen);

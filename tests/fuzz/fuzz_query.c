@@ -62,12 +62,17 @@ static void setup(void)
             const char *tab = vk_query_sql_table(m->items[i].key);
             struct vk_sql_param v;
             if (!tab || vk_query_sql_value(m, &m->items[i], &v) < 0) continue;
-            char sql[128];
-            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s VALUES(?1, ?2)", tab);
-            sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+            /* one posting list per value and record: batch b = the record's rid */
+            char sql[160];
+            int64_t rid = r + 1;
+            uint8_t list[10];
+            size_t ln = vk_query_rids_encode(&rid, 1, list);
+            snprintf(sql, sizeof sql, "INSERT OR IGNORE INTO %s(v, b, n, rids) VALUES(?1, ?2, 1, ?3)", tab);
+            if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) abort(); /* the layout changed */
             bind_param(st, 1, &v);
-            sqlite3_bind_int(st, 2, r + 1);
-            sqlite3_step(st);
+            sqlite3_bind_int64(st, 2, rid);
+            sqlite3_bind_blob(st, 3, list, (int)ln, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) != SQLITE_DONE) abort();
             sqlite3_finalize(st);
         }
     }
@@ -111,6 +116,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (vk_query_match(q, &recs[r]) != hit[r]) __builtin_trap(); /* evaluator and SQL disagree */
         free(sql);
         vk_sql_free(&s);
+    }
+    /* every conjunct compiles to valid SQL, and an estimate bounds what its term matches */
+    for (size_t c = 0; c < vk_query_nconj(q); c++) {
+        for (int est = 0; est < 2; est++) {
+            if (vk_query_sql_conj(q, c, est, &s) != 0) continue;
+            size_t n = strlen(s.where) + 64;
+            char *sql = malloc(n);
+            snprintf(sql, n, est ? "SELECT %s" : "SELECT count(*) FROM rec r WHERE %s", s.where);
+            sqlite3_stmt *st;
+            if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) __builtin_trap();
+            for (size_t i = 0; i < s.nparams; i++) bind_param(st, (int)i + 1, &s.params[i]);
+            if (sqlite3_step(st) != SQLITE_ROW) __builtin_trap();
+            sqlite3_finalize(st);
+            free(sql);
+            vk_sql_free(&s);
+        }
     }
     vk_query_free(q);
     free(text);
