@@ -351,8 +351,6 @@ static void map_free(void *p, size_t n)
     if (p) munmap(p, map_len(n));
 }
 
-#define GROW(f, cap, ncap) ((f) = map_grow((f), (cap) * sizeof *(f), (ncap) * sizeof *(f)))
-
 static void batch_free(struct sq *q)
 {
     map_free(q->rows, q->rows_cap * sizeof *q->rows);
@@ -368,11 +366,21 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     size_t cap = 0, nrows = 0;
     for (size_t i = 0; i < n; i++) cap += recs[i].meta.n;
     if (cap > q->rows_cap) {
-        size_t old = q->rows_cap;
+        size_t old = q->rows_cap, k;
         cap += cap / 2; /* grow geometrically */
-        q->rows_cap = 0; /* until every array has its new size */
-        if (!GROW(q->rows, old, cap) || !GROW(q->ht, 2 * old, 2 * cap) || !GROW(q->ord, old, cap) ||
-            !GROW(q->rids, old, cap) || !GROW(q->list, 10 * old, 10 * cap)) {
+        void **arr[] = {(void **)&q->rows, (void **)&q->ht, (void **)&q->ord, (void **)&q->rids, (void **)&q->list};
+        const size_t unit[] = {sizeof *q->rows, 2 * sizeof *q->ht, sizeof *q->ord, sizeof *q->rids, 10};
+        for (k = 0; k < 5; k++) {
+            void *np = map_grow(*arr[k], old * unit[k], cap * unit[k]);
+            if (!np) break; /* a failed mremap leaves the old mapping as it was */
+            *arr[k] = np;
+        }
+        if (k < 5) { /* out of memory: drop them all (the first k have the new size) */
+            for (size_t j = 0; j < 5; j++) {
+                map_free(*arr[j], (j < k ? cap : old) * unit[j]);
+                *arr[j] = NULL;
+            }
+            q->rows_cap = 0;
             snprintf(err, errlen, "out of memory for a batch of %zu records", n);
             return VK_ENOMEM;
         }
