@@ -67,8 +67,23 @@ def test_ingest_logs_errors(tmp_path):
     assert run("ingest-logs", "--help").returncode == 0
 
 
+_receivers = []
+
+
+@pytest.fixture(autouse=True)
+def _reap_receivers():
+    """A test that fails midway must not leave its receiver running."""
+    yield
+    while _receivers:
+        p = _receivers.pop()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+
+
 def start_receiver(d, urls):
     p = subprocess.Popen([VAKT, "ingest", "--data", d, "--syslog", urls], stderr=subprocess.PIPE)
+    _receivers.append(p)
     bound = []
     deadline = time.time() + 20
     while time.time() < deadline and len(bound) < urls.count(",") + 1:
