@@ -319,8 +319,8 @@ struct vk_store *vk_store_open(const char *dir, enum vk_store_mode mode, const s
     s->pa = vk_pcaparch_open(dir, mode == VK_STORE_WRITE, s->cfg.pcap_file_bytes, s->cfg.sync, err, errlen);
     if (!s->pa) goto fail;
     if (mode == VK_STORE_WRITE) {
-        /* records are allocated by the pipeline and freed by the writer thread, in bulk:
-         * keep freed memory instead of returning it to the kernel and faulting it in again */
+        /* sessions, parser state and SQLite's pages are allocated and freed in bursts: keep
+         * freed memory instead of returning it to the kernel and faulting it in again */
         mallopt(M_TRIM_THRESHOLD, 512 << 20);
         mallopt(M_TOP_PAD, 64 << 20);
         s->cap = s->cfg.queue_records;
