@@ -229,3 +229,69 @@ bool vk_prefix_ci(const uint8_t *p, size_t n, const char *lit)
         if (tolower(p[i]) != tolower((unsigned char)lit[i])) return false;
     return true;
 }
+
+/* ---- regex patterns from users and feeds -------------------------------------------- */
+
+int vk_regex_check(const char *pat, size_t n, size_t max, const char **why)
+{
+    if (n > max) {
+        *why = "regex too long";
+        return -1;
+    }
+    if (memchr(pat, 0, n)) {
+        *why = "regex holds a NUL byte";
+        return -1;
+    }
+    /* glibc expands bounded repetitions into copies, and back-references make matching
+     * exponential: refuse both where they could cost more than a small constant. The
+     * product of every bound is an over-estimate of the expansion (sequential bounds add).
+     * A quantifier on a quantifier (`a++`, `a*{3}`: undefined in POSIX ERE) makes glibc's
+     * regcomp take gigabytes (found by fuzz_query): refused too. Bracket expressions are
+     * skipped, their members are literal. */
+    uint64_t prod = 1;
+    bool after_q = false;
+    for (size_t i = 0; i < n; i++) {
+        if (pat[i] == '\\' && i + 1 < n) {
+            if (pat[i + 1] >= '1' && pat[i + 1] <= '9') {
+                *why = "back-references are not supported";
+                return -1;
+            }
+            i++;
+            after_q = false;
+            continue;
+        }
+        if (pat[i] == '[') { /* to the closing ], which may come first as a member */
+            size_t j = i + 1;
+            if (j < n && pat[j] == '^') j++;
+            if (j < n && pat[j] == ']') j++;
+            while (j < n && pat[j] != ']') j++;
+            i = j;
+            after_q = false;
+            continue;
+        }
+        bool q = pat[i] == '*' || pat[i] == '+' || pat[i] == '?' || pat[i] == '{';
+        if (q && after_q) {
+            *why = "a quantifier on a quantifier (as in a++) is not supported";
+            return -1;
+        }
+        after_q = q;
+        if (pat[i] != '{') continue;
+        /* {m}, {m,}, {m,n} and glibc's {,n}: count the larger bound */
+        uint64_t lo = 0, hi = 0;
+        size_t j = i + 1;
+        bool any = false;
+        for (; j < n && pat[j] >= '0' && pat[j] <= '9'; j++, any = true)
+            if (lo < 100000) lo = lo * 10 + (uint64_t)(pat[j] - '0');
+        if (j < n && pat[j] == ',')
+            for (j++; j < n && pat[j] >= '0' && pat[j] <= '9'; j++, any = true)
+                if (hi < 100000) hi = hi * 10 + (uint64_t)(pat[j] - '0');
+        if (j < n && pat[j] == '}') i = j;
+        if (!any) continue;
+        prod *= (hi > lo ? hi : lo) + 1;
+        if (prod > 4096) {
+            *why = "repetition counts too large (their product passes 4096)";
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -120,6 +120,11 @@ struct vk_keyinfo {
     const char *help;
 };
 const struct vk_keyinfo *vk_key_info(enum vk_key k);
+/* Whether a POSIX ERE from a user or a feed is safe to give glibc's regcomp/regexec: not
+ * over max bytes, no NUL, no back-references (exponential matching), repetition bounds
+ * whose product stays under 4096 (glibc copies bounded repeats), and no quantifier on a
+ * quantifier (`a++`: undefined in POSIX, gigabytes in glibc's regcomp). 0, or -1 and *why. */
+int vk_regex_check(const char *pat, size_t n, size_t max, const char **why);
 /* String keys that always compare exactly (case-sensitive, as `==`): id, community_id. */
 bool vk_key_exact(enum vk_key k);
 /* Keys whose values are (nearly) unique per record: ids, counters, source ports, free
