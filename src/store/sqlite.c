@@ -790,6 +790,21 @@ struct vtally {
     int rc;
 };
 
+/* Room for one more entry in t->e (false, and t->rc set, when out of memory). */
+static bool tally_room(struct vtally *t)
+{
+    if (t->n < t->cap) return true;
+    size_t nc = t->cap ? t->cap * 2 : 64;
+    struct vcount *ne = realloc(t->e, nc * sizeof *ne);
+    if (!ne) {
+        t->rc = VK_ENOMEM;
+        return false;
+    }
+    t->e = ne;
+    t->cap = nc;
+    return true;
+}
+
 static bool tally_grow(struct vtally *t)
 {
     size_t nh = t->hsz ? t->hsz * 2 : 1024;
@@ -827,16 +842,7 @@ static void tally_addn(struct vtally *t, const char *v, size_t n, uint64_t count
         }
         slot = (slot + 1) & (t->hsz - 1);
     }
-    if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 1024;
-        struct vcount *ne = realloc(t->e, nc * sizeof *ne);
-        if (!ne) {
-            t->rc = VK_ENOMEM;
-            return;
-        }
-        t->e = ne;
-        t->cap = nc;
-    }
+    if (!tally_room(t)) return;
     struct vcount *e = &t->e[t->n];
     e->v = malloc(n + 1);
     if (!e->v) {
@@ -973,15 +979,8 @@ static void top_offer(struct vtally *t, unsigned top, enum vk_store_by by, const
     if (!top || (t->n == top && cmp_vcount(&c, &t->e[t->n - 1], &by) >= 0)) return;
     if (t->n == top) {
         free(t->e[--t->n].v);
-    } else if (t->n == t->cap) {
-        size_t nc = t->cap ? t->cap * 2 : 32;
-        struct vcount *ne = realloc(t->e, nc * sizeof *ne);
-        if (!ne) {
-            t->rc = VK_ENOMEM;
-            return;
-        }
-        t->e = ne;
-        t->cap = nc;
+    } else if (!tally_room(t)) {
+        return;
     }
     size_t at = t->n;
     while (at && cmp_vcount(&c, &t->e[at - 1], &by) < 0) at--;
