@@ -187,24 +187,33 @@ static void note_skip(struct feedset *f, const char *where, const char *s, size_
     }
 }
 
-int read_file(const char *path, size_t cap, char **out, size_t *n, char *err, size_t errlen)
+/* A regular file of at most cap bytes, opened for reading: its fd, or VK_EIO / VK_ENOMEM
+ * with the reason in err. */
+static int open_capped(const char *path, size_t cap, struct stat *st, char *err, size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return VK_EIO;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
         close(fd);
         return VK_EIO;
     }
-    if ((uint64_t)st.st_size > cap) {
-        snprintf(err, errlen, "%s: %lld bytes, over the %zu-byte cap", path, (long long)st.st_size, cap);
+    if ((uint64_t)st->st_size > cap) {
+        snprintf(err, errlen, "%s: %lld bytes, over the %zu-byte cap", path, (long long)st->st_size, cap);
         close(fd);
         return VK_ENOMEM;
     }
+    return fd;
+}
+
+int read_file(const char *path, size_t cap, char **out, size_t *n, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open_capped(path, cap, &st, err, errlen);
+    if (fd < 0) return fd;
     char *buf = malloc((size_t)st.st_size + 1);
     if (!buf) {
         close(fd);
@@ -383,22 +392,9 @@ static int parse_list(struct feedset *f, const char *buf, size_t n, const char *
 typedef int (*lines_fn)(void *ud, char *buf, size_t n);
 static int read_lines(const char *path, size_t cap, lines_fn fn, void *ud, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return VK_EIO;
-    }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return VK_EIO;
-    }
-    if ((uint64_t)st.st_size > cap) {
-        snprintf(err, errlen, "%s: %lld bytes, over the %zu-byte cap", path, (long long)st.st_size, cap);
-        close(fd);
-        return VK_ENOMEM;
-    }
+    int fd = open_capped(path, cap, &st, err, errlen);
+    if (fd < 0) return fd;
     size_t bcap = LINES_CHUNK, have = 0, total = 0;
     char *buf = malloc(bcap);
     int rc = 0;
