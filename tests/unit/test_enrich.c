@@ -8,6 +8,7 @@
 
 #include "vk_test.h"
 #include "enrich/enrich_int.h"
+#include "enrich_test.h"
 
 static char tmpdir[256];
 
@@ -122,26 +123,6 @@ static void test_url_norm(void **st)
 }
 
 /* ---- the matcher ------------------------------------------------------------------------ */
-static struct matcher *build(struct feedset **fs, unsigned n)
-{
-    char err[256];
-    struct matcher *m = matcher_build(fs, n, err, sizeof err);
-    if (!m) fail_msg("matcher_build: %s", err);
-    return m;
-}
-
-static const char *val_of(const struct matcher *m, uint32_t id)
-{
-    return fs_s(m->fs[ID_FEED(id)], match_ind(m, id)->val);
-}
-
-static uint32_t v4(const char *s)
-{
-    uint32_t ip;
-    assert_true(ioc_ip4(s, strlen(s), &ip));
-    return ip;
-}
-
 static void test_lpm(void **st)
 {
     (void)st;

@@ -16,6 +16,7 @@
 
 #include "vk_test.h"
 #include "enrich/enrich_int.h"
+#include "enrich_test.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t rnd(void)
@@ -37,26 +38,6 @@ static struct feedset *mkfeed(const char *name)
 static void add(struct feedset *f, enum ioc_type t, const char *v)
 {
     assert_int_equal(fs_add(f, t, v, strlen(v), 0), 0);
-}
-
-static struct matcher *build(struct feedset **fs, unsigned n)
-{
-    char err[256];
-    struct matcher *m = matcher_build(fs, n, err, sizeof err);
-    if (!m) fail_msg("matcher_build: %s", err);
-    return m;
-}
-
-static const char *val_of(const struct matcher *m, uint32_t id)
-{
-    return fs_s(m->fs[ID_FEED(id)], match_ind(m, id)->val);
-}
-
-static uint32_t v4(const char *s)
-{
-    uint32_t ip;
-    assert_true(ioc_ip4(s, strlen(s), &ip));
-    return ip;
 }
 
 static unsigned look6(const struct matcher *m, const char *s, uint32_t *ids, unsigned cap)
