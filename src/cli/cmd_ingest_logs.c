@@ -342,6 +342,9 @@ int vk_cli_ingest_syslog(const char *data, const char *urls, const char *cert, c
         fprintf(stderr, "vakt ingest: %s: %llu messages, %llu dropped by vakt, %llu by the kernel, %llu cut\n", st.l[i].url,
                 (unsigned long long)st.l[i].msgs, (unsigned long long)st.l[i].dropped,
                 (unsigned long long)st.l[i].kernel_drops, (unsigned long long)st.l[i].oversize);
+    if (st.spilled)
+        fprintf(stderr, "vakt ingest: %llu messages came from the spool, not the in-memory queue (the store was behind)\n",
+                (unsigned long long)st.spilled);
     vk_syslog_stop(s);
     return close_parts(&c, c.rc ? 1 : rc);
 }

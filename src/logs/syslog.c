@@ -11,19 +11,28 @@
  *
  * Positions in the ring only grow: head (written by the network thread) >= written (in the
  * spool file) >= spooled (synced, visible) >= consumed (delivered). The ring frees space as
- * the consumer advances. When it is nearly full, or the spool holds spool_max unacked bytes,
- * TCP connections are no longer read (the kernel window closes, senders wait) and UDP
- * datagrams are dropped and counted. A TCP read is sized so that every message it can
- * contain fits in the ring: nothing read from a socket ever waits outside the spool.
+ * the consumer advances.
+ *
+ * Spill. The ring is a cache of the spool's tail, not the queue's limit: when a record
+ * does not fit, the network thread writes the ring's rest to the spool, freezes the ring and
+ * writes the following records straight to the spool ("direct mode", in 1 MiB writes). The
+ * consumer drains the ring, then reads the spool back from the record after the last it
+ * got, up to what is synced. Once it has everything the direct run wrote, the next record
+ * goes to the (empty) ring again. So a burst the consumer cannot keep up with costs disk,
+ * not senders' time: only when the spool holds spool_max unacked bytes are TCP connections
+ * no longer read (the kernel window closes, senders wait) and UDP datagrams dropped and
+ * counted. Without a spool the ring is the limit. Nothing read from a socket ever waits
+ * outside the ring or the spool, except while the spool cannot be written.
  *
  * The spool: segment files "<first seq, 20 digits>.vks" of records (32-byte header with a
  * checksum, source, NUL, message, NUL, padding to 8). "ack" holds the acked seq. On start
  * the segments are checked, a torn tail is cut off, and records after the ack are delivered
  * first (replayed). "lock" keeps a second process out.
  *
- * Costs: per message one copy into the ring (plus one XXH3 over it); per read() one
- * writev to the spool; per poll call one lock. Memory: the ring (queue_bytes), 32 x max_msg
- * for UDP batches, one frame buffer per connection (16 KiB .. max_msg + 16 KiB). */
+ * Costs: per message one copy into the ring or the direct buffer (plus one XXH3 over it);
+ * per read() one writev to the spool; per poll call one lock. Memory: the ring
+ * (queue_bytes), 32 x max_msg for UDP batches, one frame buffer per connection (16 KiB ..
+ * max_msg + 16 KiB), 1 MiB + max_msg each for the direct buffer and the spool reader. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
@@ -127,6 +136,14 @@ struct replay {
     size_t cap, len, pos;
 };
 
+/* The consumer's reader of the spool in direct mode: one segment open, 1 MiB read at a time. */
+struct tailrd {
+    int fd;
+    uint64_t seg, off; /* the segment (its first seq) and the file offset read up to */
+    uint8_t *buf;
+    size_t cap, len, pos;
+};
+
 struct vk_syslog {
     struct vk_syslog_cfg cfg;
     char *spool_dir;
@@ -186,8 +203,21 @@ struct vk_syslog {
 
     struct replay rp;
 
+    /* spill (see the top). direct, dhead, dgen, dexit_*: changed under mu by the network
+     * thread, which alone writes dbuf/dlen/dfirst/dlast; sseq is published under mu. */
+    bool direct;
+    uint64_t dhead, dgen, dexit_gen, dexit_last;
+    uint8_t *dbuf;
+    size_t dlen, dcap;
+    uint64_t dfirst, dlast;
+    _Atomic uint64_t wseq, sseq;    /* last seq written to / synced in the spool */
+    _Atomic uint64_t cons_caught;   /* the consumer has every direct record up to here */
+    bool cons_disk;                 /* consumer: reading the spool (direct run tgen) */
+    uint64_t tgen;
+    struct tailrd td;
+
     /* stats (single writer each; read with relaxed atomics) */
-    uint64_t paused_events, replayed, spool_syncs, spool_errors, spool_truncated, lost_at_stop;
+    uint64_t paused_events, replayed, spool_syncs, spool_errors, spool_truncated, lost_at_stop, spilled;
 };
 
 #define UDP_VLEN 32
@@ -207,6 +237,24 @@ static void wake_net(struct vk_syslog *s)
 static uint64_t ring_free(struct vk_syslog *s)
 {
     return s->cap - (s->head - atomic_load_explicit(&s->consumed, memory_order_acquire));
+}
+
+/* Write the record of the next seq at r (rec_size bytes). */
+static void rec_build(struct vk_syslog *s, uint8_t *r, const char *src, size_t slen, const uint8_t *msg, size_t len,
+                      bool cut, int64_t now)
+{
+    size_t rs = rec_size(slen, len);
+    struct rec h = {.magic = REC_MAGIC, .len = (uint32_t)len, .seq = s->next_seq,
+                    .recv_ms = now, .src_len = (uint16_t)slen, .flags = cut ? F_CUT : 0};
+    memcpy(r, &h, REC_HDR);
+    memcpy(r + REC_HDR, src, slen);
+    r[REC_HDR + slen] = 0;
+    memcpy(r + REC_HDR + slen + 1, msg, len);
+    size_t used = REC_HDR + slen + 1 + len;
+    memset(r + used, 0, rs - used);
+    h.sum = rec_sum(r);
+    memcpy(r + offsetof(struct rec, sum), &h.sum, sizeof h.sum);
+    __atomic_store_n(&s->next_seq, h.seq + 1, __ATOMIC_RELAXED);
 }
 
 /* Append one record. 0, or 1 when the ring has no room (then producer_blocked is set so the
@@ -230,19 +278,8 @@ static int ring_put(struct vk_syslog *s, const char *src, size_t slen, const uin
         s->head += pad;
         idx = 0;
     }
-    uint8_t *r = s->ring + idx;
-    struct rec h = {.magic = REC_MAGIC, .len = (uint32_t)len, .seq = s->next_seq,
-                    .recv_ms = now, .src_len = (uint16_t)slen, .flags = cut ? F_CUT : 0};
-    memcpy(r, &h, REC_HDR);
-    memcpy(r + REC_HDR, src, slen);
-    r[REC_HDR + slen] = 0;
-    memcpy(r + REC_HDR + slen + 1, msg, len);
-    size_t used = REC_HDR + slen + 1 + len;
-    memset(r + used, 0, rs - used);
-    h.sum = rec_sum(r);
-    memcpy(r + offsetof(struct rec, sum), &h.sum, sizeof h.sum);
+    rec_build(s, s->ring + idx, src, slen, msg, len, cut, now);
     s->head += rs;
-    __atomic_store_n(&s->next_seq, h.seq + 1, __ATOMIC_RELAXED);
     return 0;
 }
 
@@ -325,6 +362,8 @@ static int spool_flush(struct vk_syslog *s, int64_t now)
     if (!s->spool) {
         s->written = end;
         atomic_store_explicit(&s->written_pub, end, memory_order_release);
+        atomic_store(&s->wseq, s->next_seq - 1);
+        atomic_store(&s->sseq, s->next_seq - 1);
         atomic_store_explicit(&s->spooled, end, memory_order_release);
         pthread_mutex_lock(&s->mu);
         pthread_cond_broadcast(&s->cv_cons);
@@ -384,6 +423,7 @@ static int spool_flush(struct vk_syslog *s, int64_t now)
             g->last = last;
             g->size += bytes;
             s->spool_bytes += bytes;
+            atomic_store(&s->wseq, last);
         }
         pthread_mutex_unlock(&s->mu);
     }
@@ -399,6 +439,7 @@ static int spool_flush(struct vk_syslog *s, int64_t now)
     pthread_mutex_lock(&s->mu);
     if (s->cfg.sync != VK_SPOOL_SYNC_BATCH) {
         atomic_store_explicit(&s->spooled, s->written, memory_order_release);
+        atomic_store(&s->sseq, atomic_load(&s->wseq));
         pthread_cond_broadcast(&s->cv_cons);
     }
     pthread_cond_signal(&s->cv_sync);
@@ -406,10 +447,95 @@ static int spool_flush(struct vk_syslog *s, int64_t now)
     return rc;
 }
 
+/* Direct mode: write the direct buffer to the spool (a new segment when the current one
+ * would pass segment_bytes). Network thread; on error nothing of it counts as written and
+ * the write is retried later, as spool_flush does. */
+static int disk_flush(struct vk_syslog *s, int64_t now)
+{
+    if (!s->dlen) return 0;
+    if (s->spool_err && now < s->spool_retry_ms) return -1;
+    if (s->seg_fd < 0 || (s->seg_size && s->seg_size + s->dlen > s->cfg.segment_bytes)) {
+        if (seg_open(s, s->dfirst)) goto fail;
+    }
+    struct iovec iov = {s->dbuf, s->dlen};
+    if (write_all(s->seg_fd, &iov, 1)) {
+        int e = errno;
+        if (ftruncate(s->seg_fd, (off_t)s->seg_size)) { /* keep the file whole */
+        }
+        errno = e;
+        goto fail;
+    }
+    s->seg_size += s->dlen;
+    pthread_mutex_lock(&s->mu);
+    struct seg *g = &s->segs[s->nsegs - 1];
+    if (g->size == 0) g->first = s->dfirst;
+    g->last = s->dlast;
+    g->size += s->dlen;
+    s->spool_bytes += s->dlen;
+    atomic_store(&s->wseq, s->dlast);
+    if (s->cfg.sync != VK_SPOOL_SYNC_BATCH) {
+        atomic_store(&s->sseq, s->dlast);
+        pthread_cond_broadcast(&s->cv_cons);
+    }
+    pthread_cond_signal(&s->cv_sync);
+    pthread_mutex_unlock(&s->mu);
+    s->dlen = 0;
+    s->spool_err = 0;
+    return 0;
+fail:
+    if (!s->spool_err) vk_err("syslog: spool %s: %s (holding senders)", s->spool_dir, strerror(errno));
+    s->spool_err = errno ? errno : EIO;
+    s->spool_retry_ms = now + 500;
+    STAT_ADD(s->spool_errors, 1);
+    return -1;
+}
+
+static int flush_all(struct vk_syslog *s, int64_t now)
+{
+    int rc = s->written != s->head ? spool_flush(s, now) : 0;
+    return s->dlen && disk_flush(s, now) ? -1 : rc;
+}
+
+/* One record into the queue: the ring, or in direct mode the spool. 0, or 1 when it has to
+ * wait (no spool and the ring full, or the spool cannot be written). */
+static int put_rec(struct vk_syslog *s, const char *src, size_t slen, const uint8_t *msg, size_t len, bool cut,
+                   int64_t now)
+{
+    if (s->direct && atomic_load(&s->cons_caught) == s->dlast && !s->dlen) {
+        /* the consumer has every record of this run and the ring is empty: back to it */
+        pthread_mutex_lock(&s->mu);
+        s->direct = false;
+        s->dexit_gen = s->dgen;
+        s->dexit_last = s->dlast;
+        pthread_cond_broadcast(&s->cv_cons);
+        pthread_mutex_unlock(&s->mu);
+    }
+    if (!s->direct) {
+        if (!ring_put(s, src, slen, msg, len, cut, now)) return 0;
+        if (!s->spool || s->spool_err) return 1;
+        if (spool_flush(s, now)) return 1; /* the ring's records first: the spool stays in order */
+        atomic_store(&s->producer_blocked, false);
+        pthread_mutex_lock(&s->mu);
+        s->direct = true;
+        s->dhead = s->head;
+        s->dgen++;
+        pthread_cond_broadcast(&s->cv_cons);
+        pthread_mutex_unlock(&s->mu);
+    }
+    size_t rs = rec_size(slen, len);
+    if (s->dlen + rs > s->dcap && disk_flush(s, now)) return 1;
+    if (!s->dlen) s->dfirst = s->next_seq;
+    s->dlast = s->next_seq;
+    rec_build(s, s->dbuf + s->dlen, src, slen, msg, len, cut, now);
+    s->dlen += rs;
+    STAT_ADD(s->spilled, 1);
+    return 0;
+}
+
 static bool spool_blocked(struct vk_syslog *s, int64_t now)
 {
     if (!s->spool) return false;
-    if (s->spool_err) return now < s->spool_retry_ms || s->written != s->head;
+    if (s->spool_err) return now < s->spool_retry_ms || s->written != s->head || s->dlen;
     pthread_mutex_lock(&s->mu);
     bool full = s->spool_bytes >= s->cfg.spool_max;
     pthread_mutex_unlock(&s->mu);
@@ -467,16 +593,16 @@ static void *sync_main(void *arg)
 {
     struct vk_syslog *s = arg;
     enum vk_spool_sync pol = s->cfg.sync;
-    uint64_t seen = atomic_load(&s->written_pub);
+    uint64_t seen = atomic_load(&s->written_pub), wseen = atomic_load(&s->wseq);
     bool dirty = false; /* written but not yet fdatasync'ed */
     int64_t ival = s->cfg.sync_interval_ms ? s->cfg.sync_interval_ms : 200, last_sync = mono_ms();
     pthread_mutex_lock(&s->mu);
     for (;;) {
-        uint64_t w = atomic_load_explicit(&s->written_pub, memory_order_acquire);
-        bool stop = s->stop_sync;
+        uint64_t w = atomic_load_explicit(&s->written_pub, memory_order_acquire), ws = atomic_load(&s->wseq);
+        bool stop = s->stop_sync, fresh = w != seen || ws != wseen;
         int64_t now = mono_ms();
-        bool due = pol == VK_SPOOL_SYNC_INTERVAL && (dirty || w != seen) && now - last_sync >= ival;
-        if (w == seen && !s->npending && !s->dir_dirty && !stop && !due) {
+        bool due = pol == VK_SPOOL_SYNC_INTERVAL && (dirty || fresh) && now - last_sync >= ival;
+        if (!fresh && !s->npending && !s->dir_dirty && !stop && !due) {
             int64_t t = 100;
             if (pol == VK_SPOOL_SYNC_INTERVAL && dirty && ival - (now - last_sync) < t)
                 t = ival - (now - last_sync) > 1 ? ival - (now - last_sync) : 1;
@@ -502,7 +628,7 @@ static void *sync_main(void *arg)
             if (pol != VK_SPOOL_SYNC_NONE) fdatasync(pend[i]);
             close(pend[i]);
         }
-        if (w != seen) dirty = true;
+        if (fresh) dirty = true;
         if (dirty && fd >= 0 && (pol == VK_SPOOL_SYNC_BATCH || due || (stop && pol != VK_SPOOL_SYNC_NONE))) {
             fdatasync(fd);
             STAT_ADD(s->spool_syncs, 1);
@@ -511,13 +637,15 @@ static void *sync_main(void *arg)
         }
         if (dir && pol != VK_SPOOL_SYNC_NONE) fsync(s->dirfd);
         seen = w;
+        wseen = ws;
         spool_trim(s);
         pthread_mutex_lock(&s->mu);
         if (pol == VK_SPOOL_SYNC_BATCH) {
             atomic_store_explicit(&s->spooled, seen, memory_order_release);
+            atomic_store(&s->sseq, wseen);
             pthread_cond_broadcast(&s->cv_cons);
         }
-        if (stop && seen == atomic_load(&s->written_pub) && !s->npending) break;
+        if (stop && seen == atomic_load(&s->written_pub) && wseen == atomic_load(&s->wseq) && !s->npending) break;
     }
     s->sync_done = true;
     pthread_cond_broadcast(&s->cv_cons);
@@ -905,7 +1033,7 @@ struct ectx {
 static int conn_emit(void *ud, const uint8_t *msg, size_t len, bool cut)
 {
     struct ectx *e = ud;
-    if (ring_put(e->s, e->c->src, e->c->src_len, msg, len, cut, e->now)) return 1;
+    if (put_rec(e->s, e->c->src, e->c->src_len, msg, len, cut, e->now)) return 1;
     struct vk_syslog_listener_stats *st = &e->c->l->st;
     STAT_ADD(st->msgs, 1);
     STAT_ADD(st->bytes, len);
@@ -914,10 +1042,11 @@ static int conn_emit(void *ud, const uint8_t *msg, size_t len, bool cut)
 }
 
 /* How many bytes a read may bring so that every message in them (and in the incomplete
- * frame already held) surely fits in the ring: worst case one 1-byte message per 2 input
- * bytes, each a whole record. */
+ * frame already held) surely fits in the ring (without a spool to spill to): worst case one
+ * 1-byte message per 2 input bytes, each a whole record. */
 static size_t read_budget(struct vk_syslog *s, const struct conn *c, size_t room)
 {
+    if (s->spool && !s->spool_err) return room; /* what the ring cannot take is spilled */
     uint64_t freeb = ring_free(s);
     uint64_t per = (REC_HDR + c->src_len + 10) / 2 + 1;
     uint64_t reserve = 2 * s->max_rec + (uint64_t)(c->fr.len + 1) * per;
@@ -994,7 +1123,7 @@ static void conn_service(struct vk_syslog *s, struct conn *c, int64_t now)
         }
         c->last_ms = now;
         int rc = vk_syslog_frame_run(&c->fr, (size_t)n, conn_emit, &e);
-        spool_flush(s, now);
+        flush_all(s, now);
         if (c->fr.errors != c->errs_seen) {
             STAT_ADD(c->l->st.framing_errors, c->fr.errors - c->errs_seen);
             c->errs_seen = c->fr.errors;
@@ -1009,7 +1138,7 @@ static void conn_service(struct vk_syslog *s, struct conn *c, int64_t now)
             conn_pause(s, c);
             return;
         }
-        spool_flush(s, now);
+        flush_all(s, now);
         conn_close(s, c);
         return;
     }
@@ -1113,7 +1242,7 @@ static void udp_read(struct vk_syslog *s, struct listener *l, int64_t now)
                 fmt_peer(s->last_src, sizeof s->last_src, "udp", h->msg_name);
                 s->last_src_len = strlen(s->last_src);
             }
-            if (blocked || ring_put(s, s->last_src, s->last_src_len, m, len, cut, now)) {
+            if (blocked || put_rec(s, s->last_src, s->last_src_len, m, len, cut, now)) {
                 STAT_ADD(l->st.dropped, 1);
                 continue;
             }
@@ -1121,7 +1250,7 @@ static void udp_read(struct vk_syslog *s, struct listener *l, int64_t now)
             STAT_ADD(l->st.bytes, len);
             if (cut) STAT_ADD(l->st.oversize, 1);
         }
-        spool_flush(s, now);
+        flush_all(s, now);
         if (n < UDP_VLEN) return;
     }
 }
@@ -1159,8 +1288,8 @@ static void net_stop(struct vk_syslog *s, int64_t now)
             STAT_ADD(s->lost_at_stop, 1);
         conn_close(s, c);
     }
-    for (int tries = 0; s->written != s->head && tries < 20; tries++) {
-        if (!spool_flush(s, now)) break;
+    for (int tries = 0; (s->written != s->head || s->dlen) && tries < 20; tries++) {
+        if (!flush_all(s, now)) break;
         struct timespec ts = {0, 50 * 1000000L};
         nanosleep(&ts, NULL);
         now = vk_loginput_now_ms();
@@ -1202,8 +1331,8 @@ static void *net_main(void *arg)
             c->rnext = NULL;
             conn_service(s, c, now);
         }
-        if (s->written != s->head) spool_flush(s, now);
-        if (s->npaused && !spool_blocked(s, now) && ring_free(s) > s->cap / 4) {
+        if (s->written != s->head || s->dlen) flush_all(s, now);
+        if (s->npaused && !spool_blocked(s, now) && (s->spool || ring_free(s) > s->cap / 4)) {
             for (struct conn *c = s->conns; c; c = c->next)
                 if (c->paused) conn_ready(s, c);
         }
@@ -1232,7 +1361,7 @@ struct vk_syslog *vk_syslog_start(const struct vk_syslog_cfg *cfg, char *err, si
     }
     s->cfg = *cfg;
     s->ep = s->evfd = s->seg_fd = s->lockfd = s->ackfd = s->dirfd = -1;
-    s->rp.fd = -1;
+    s->rp.fd = s->td.fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_cons, NULL);
     pthread_cond_init(&s->cv_sync, NULL);
@@ -1259,7 +1388,16 @@ struct vk_syslog *vk_syslog_start(const struct vk_syslog_cfg *cfg, char *err, si
         s->spool = true;
         s->spool_dir = strdup(cfg->spool_dir);
         if (!s->spool_dir || spool_open(s, err, errlen)) goto fail;
+        s->dcap = (1u << 20) + s->max_rec;
+        if (!(s->dbuf = malloc(s->dcap))) {
+            snprintf(err, errlen, "syslog: out of memory");
+            goto fail;
+        }
     }
+    atomic_store(&s->wseq, s->next_seq - 1);
+    atomic_store(&s->sseq, s->next_seq - 1);
+    atomic_store(&s->cons_caught, s->next_seq - 1);
+    s->dlast = s->next_seq - 1;
     bool any_tls = false;
     for (const char *p = cfg->urls; *p;) {
         while (*p == ',' || *p == ' ') p++;
@@ -1420,14 +1558,169 @@ static int replay_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud)
     return count;
 }
 
+/* ---- the consumer's spool reader (direct mode) ---------------------------------------- */
+/* Start reading at the record after the last delivered: the last segment that begins at or
+ * before it (records are in seq order across segments). Under mu. */
+static void tail_open(struct vk_syslog *s)
+{
+    struct tailrd *t = &s->td;
+    uint64_t want = s->delivered + 1;
+    t->seg = s->nsegs ? s->segs[0].first : want;
+    for (size_t i = 0; i < s->nsegs; i++)
+        if (s->segs[i].first <= want) t->seg = s->segs[i].first;
+    if (t->fd >= 0) close(t->fd);
+    t->fd = -1;
+    t->off = 0;
+    t->len = t->pos = 0;
+}
+
+/* Next record with seq <= lim after the last delivered: 1 (h, body set), 0 when there is
+ * none yet, < 0 when the spool is damaged. Reads the segments as they grow. */
+static int tail_next(struct vk_syslog *s, uint64_t lim, struct rec *h, const uint8_t **body)
+{
+    struct tailrd *t = &s->td;
+    if (!t->buf) {
+        t->cap = (1u << 20) + s->max_rec;
+        if (!(t->buf = malloc(t->cap))) return VK_ENOMEM;
+    }
+    for (;;) {
+        size_t avail = t->len - t->pos;
+        if (avail >= REC_HDR) {
+            memcpy(h, t->buf + t->pos, REC_HDR);
+            if (h->magic != REC_MAGIC || h->len > REC_LEN_MAX || h->src_len > 4096 || (h->flags & F_PAD)) {
+                vk_err("syslog: spool %s: segment %020" PRIu64 " is damaged at byte %" PRIu64, s->spool_dir, t->seg,
+                       t->off - avail);
+                return VK_EIO;
+            }
+            size_t need = rec_size(h->src_len, h->len);
+            if (avail >= need) {
+                if (h->seq > lim) return 0;
+                *body = t->buf + t->pos;
+                t->pos += need;
+                if (h->seq <= s->delivered) continue; /* before where we start */
+                return 1;
+            }
+        }
+        /* more bytes: how far the segment is written, and which one follows */
+        uint64_t size = 0, next = 0;
+        bool found = false;
+        pthread_mutex_lock(&s->mu);
+        for (size_t i = 0; i < s->nsegs; i++) {
+            if (s->segs[i].first == t->seg) {
+                found = true;
+                size = s->segs[i].size;
+            } else if (s->segs[i].first > t->seg && !next) {
+                next = s->segs[i].first;
+            }
+        }
+        pthread_mutex_unlock(&s->mu);
+        if (found && t->fd < 0) {
+            char path[4200];
+            seg_name(s, t->seg, path, sizeof path);
+            if ((t->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+                vk_err("syslog: spool %s: %s", path, strerror(errno));
+                return VK_EIO;
+            }
+        }
+        if (found && t->off < size) {
+            memmove(t->buf, t->buf + t->pos, avail);
+            t->len = avail;
+            t->pos = 0;
+            size_t want = t->cap - t->len;
+            if (want > size - t->off) want = (size_t)(size - t->off);
+            ssize_t n = pread(t->fd, t->buf + t->len, want, (off_t)t->off);
+            if (n <= 0) {
+                vk_err("syslog: spool %020" PRIu64 ".vks: short read at byte %" PRIu64, t->seg, t->off);
+                return VK_EIO;
+            }
+            t->off += (uint64_t)n;
+            t->len += (size_t)n;
+            continue;
+        }
+        if (!next) return 0; /* all of it read: wait for more */
+        if (avail) {
+            vk_err("syslog: spool %s: segment %020" PRIu64 " ends inside a record", s->spool_dir, t->seg);
+            return VK_EIO;
+        }
+        if (t->fd >= 0) close(t->fd);
+        t->fd = -1;
+        t->seg = next;
+        t->off = 0;
+        t->len = t->pos = 0;
+    }
+}
+
+/* Deliver from the spool while in direct mode. Returns records delivered (0 also when the
+ * direct run is over and the ring takes over again: cons_disk is then false). */
+static int tail_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_ms)
+{
+    int count = 0, rc = 0;
+    size_t bytes = 0;
+    for (int pass = 0;; pass++) {
+        pthread_mutex_lock(&s->mu);
+        bool live = s->direct && s->dgen == s->tgen;
+        uint64_t lim = live ? atomic_load(&s->sseq) : s->dexit_last;
+        bool done = s->net_done && s->sync_done;
+        pthread_mutex_unlock(&s->mu);
+        while (count < 65536 && bytes < (1u << 20)) {
+            struct rec h;
+            const uint8_t *b;
+            int k = tail_next(s, lim, &h, &b);
+            if (k < 0) return k;
+            if (k == 0) break;
+            struct vk_logline l = {.data = (const char *)b + REC_HDR + h.src_len + 1, .len = h.len,
+                                   .recv_ms = h.recv_ms, .source = (const char *)b + REC_HDR,
+                                   .seq = h.seq, .cut = (h.flags & F_CUT) != 0};
+            s->delivered = h.seq;
+            count++;
+            bytes += h.len;
+            if ((rc = fn(ud, &l))) break;
+        }
+        if (count || rc) break;
+        if (!live && s->delivered >= lim) { /* the run is over and all of it delivered */
+            s->cons_disk = false;
+            if (s->td.fd >= 0) close(s->td.fd);
+            s->td.fd = -1;
+            return 0;
+        }
+        atomic_store(&s->cons_caught, s->delivered);
+        if (pass || timeout_ms == 0 || done) break;
+        pthread_mutex_lock(&s->mu);
+        if (atomic_load(&s->sseq) == lim && s->direct && s->dgen == s->tgen && !(s->net_done && s->sync_done)) {
+            if (timeout_ms < 0) pthread_cond_wait(&s->cv_cons, &s->mu);
+            else wait_ms(&s->cv_cons, &s->mu, timeout_ms);
+        }
+        pthread_mutex_unlock(&s->mu);
+    }
+    return rc ? rc : count;
+}
+
+/* The ring is drained up to where direct mode froze it: read the spool from here on. */
+static bool tail_enter(struct vk_syslog *s, uint64_t pos)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->direct && pos == s->dhead) {
+        s->cons_disk = true;
+        s->tgen = s->dgen;
+        tail_open(s);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return s->cons_disk;
+}
+
 int vk_syslog_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_ms)
 {
     if (s->rp.active) {
         int rc = replay_poll(s, fn, ud);
         if (rc) return rc;
     }
+    if (s->cons_disk) {
+        int rc = tail_poll(s, fn, ud, timeout_ms);
+        if (rc || s->cons_disk) return rc;
+    }
     uint64_t pos = atomic_load_explicit(&s->consumed, memory_order_relaxed);
     uint64_t end = atomic_load_explicit(&s->spooled, memory_order_acquire);
+    if (end == pos && s->spool && tail_enter(s, pos)) return tail_poll(s, fn, ud, timeout_ms);
     if (end == pos && timeout_ms != 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
@@ -1436,12 +1729,14 @@ int vk_syslog_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_
         ts.tv_nsec = ns % 1000000000;
         pthread_mutex_lock(&s->mu);
         while ((end = atomic_load_explicit(&s->spooled, memory_order_acquire)) == pos &&
+               !(s->direct && pos == s->dhead) &&
                !(s->net_done && (!s->spool || s->sync_done))) {
             if (timeout_ms < 0) pthread_cond_wait(&s->cv_cons, &s->mu);
             else if (pthread_cond_timedwait(&s->cv_cons, &s->mu, &ts)) break;
         }
         pthread_mutex_unlock(&s->mu);
         end = atomic_load_explicit(&s->spooled, memory_order_acquire);
+        if (end == pos && s->spool && tail_enter(s, pos)) return tail_poll(s, fn, ud, timeout_ms);
     }
     int count = 0, rc = 0;
     size_t bytes = 0;
@@ -1479,6 +1774,7 @@ int vk_syslog_ack(struct vk_syslog *s, uint64_t seq)
     pthread_mutex_lock(&s->mu);
     bool adv = seq > s->acked;
     if (adv) s->acked = seq;
+    if (adv) pthread_cond_signal(&s->cv_sync); /* acked segments can go now */
     pthread_mutex_unlock(&s->mu);
     if (adv && s->spool) write_ack(s, seq);
     return 0;
@@ -1538,6 +1834,7 @@ void vk_syslog_stats(struct vk_syslog *s, struct vk_syslog_stats *o)
     o->spool_errors = STAT_GET(s->spool_errors);
     o->spool_truncated = s->spool_truncated;
     o->lost_at_stop = STAT_GET(s->lost_at_stop);
+    o->spilled = STAT_GET(s->spilled);
 }
 
 void vk_syslog_stop(struct vk_syslog *s)
@@ -1561,6 +1858,9 @@ void vk_syslog_stop(struct vk_syslog *s)
     if (s->ep >= 0) close(s->ep);
     if (s->evfd >= 0) close(s->evfd);
     if (s->rp.fd >= 0) close(s->rp.fd);
+    if (s->td.fd >= 0) close(s->td.fd);
+    free(s->td.buf);
+    free(s->dbuf);
     free(s->rp.buf);
     free(s->rp.firsts);
     free(s->rp.sizes);

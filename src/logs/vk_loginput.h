@@ -140,6 +140,7 @@ struct vk_syslog_stats {
     uint64_t spool_bytes, spool_segments, spool_syncs, spool_errors;
     uint64_t spool_truncated; /* bytes of torn records cut from the spool at start */
     uint64_t lost_at_stop;    /* incomplete frames that found no room at stop */
+    uint64_t spilled;         /* messages written straight to the spool, the queue being full */
 };
 
 struct vk_syslog;

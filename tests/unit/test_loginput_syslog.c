@@ -606,14 +606,93 @@ static void *tcp_sender(void *arg)
     return NULL;
 }
 
+/* Poll until want messages, acking what arrived as a consumer that stores them would. */
+static void poll_ack_until(struct vk_syslog *s, struct got *g, size_t want, int max_ms)
+{
+    for (int waited = 0; g->n < want && waited < max_ms; waited += 20) {
+        assert_true(vk_syslog_poll(s, keep, g, 20) >= 0);
+        if (g->n) vk_syslog_ack(s, g->seq[g->n - 1]);
+    }
+    if (g->n != want) fail_msg("got %zu messages, want %zu", g->n, want);
+}
+
+/* Each message i of the sender, in order, once, with consecutive seqs. */
+static void check_sequence(const struct got *g, size_t from)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        size_t k;
+        assert_int_equal(sscanf(g->m[i], "<13>1 - host app - - - message number %zu", &k), 1);
+        if (k != from + i) fail_msg("message %zu is number %zu", i, k);
+        if (i) assert_int_equal(g->seq[i], g->seq[i - 1] + 1);
+    }
+}
+
+/* A consumer slower than the senders: what the queue cannot hold goes straight to the spool
+ * and comes back from there, in order; the senders are not held. Several bursts alternate
+ * between the queue and the spool; acked messages are not replayed after a restart, the
+ * others are. */
+static void t_spill_to_spool(void **st)
+{
+    (void)st;
+    char *d = mktmpdir(), spool[300], err[512];
+    snprintf(spool, sizeof spool, "%s/spool", d);
+    struct vk_syslog_cfg cfg = {.urls = "tcp://127.0.0.1:0", .spool_dir = spool, .queue_bytes = 1, .max_msg = 1024,
+                                .segment_bytes = 256 << 10};
+    struct vk_syslog *s = vk_syslog_start(&cfg, err, sizeof err);
+    assert_non_null(s);
+    struct sender sd = {port_of(s, "tcp"), 20000}; /* ~4 MB: 50 times the queue */
+    tcp_sender(&sd); /* nobody consumes meanwhile, yet all of it is read */
+    struct vk_syslog_stats ss;
+    for (int i = 0; i < 500; i++) {
+        vk_syslog_stats(s, &ss);
+        if (ss.l[0].msgs == 20000) break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    assert_int_equal(ss.l[0].msgs, 20000);
+    assert_int_equal(ss.paused, 0);
+    assert_true(ss.spilled > 15000);
+    assert_true(ss.spool_segments > 10); /* direct writes rotate segments too */
+    struct got g = {0};
+    poll_until(s, &g, 20000, 20000);
+    check_sequence(&g, 0);
+    assert_false(g.replayed[0] || g.replayed[19999]);
+    /* bursts while consuming: the queue and the spool take turns */
+    pthread_t th;
+    pthread_create(&th, NULL, tcp_sender, &sd);
+    struct got g2 = {0};
+    poll_until(s, &g2, 20000, 30000);
+    pthread_join(th, NULL);
+    check_sequence(&g2, 0);
+    assert_int_equal(g2.seq[0], g.seq[19999] + 1);
+    vk_syslog_stats(s, &ss);
+    fprintf(stderr, "spill: %llu of 40000 messages went straight to the spool\n", (unsigned long long)ss.spilled);
+    vk_syslog_ack(s, g2.seq[9999]);
+    vk_syslog_stop(s);
+    /* restart: the 10000 not acked come back, from the spool, in order */
+    s = vk_syslog_start(&cfg, err, sizeof err);
+    assert_non_null(s);
+    struct got g3 = {0};
+    poll_until(s, &g3, 10000, 20000);
+    check_sequence(&g3, 10000);
+    assert_true(g3.replayed[0] && g3.replayed[9999]);
+    assert_int_equal(g3.seq[0], g2.seq[10000]);
+    vk_syslog_stop(s);
+    got_free(&g), got_free(&g2), got_free(&g3);
+    rmtree(d);
+    free(d);
+}
+
 static void t_backpressure_and_drops(void **st)
 {
     (void)st;
     char *d = mktmpdir(), spool[300], err[512];
     snprintf(spool, sizeof spool, "%s/spool", d);
-    /* the smallest queue: 64 records of max_msg */
+    /* the smallest queue (64 records of max_msg) and a small spool: once the spool holds
+     * spool_max unacked bytes, senders are held */
     struct vk_syslog_cfg cfg = {.urls = "tcp://127.0.0.1:0,udp://127.0.0.1:0", .spool_dir = spool,
-                                .queue_bytes = 1, .max_msg = 1024, .udp_rcvbuf = 1 << 20};
+                                .queue_bytes = 1, .max_msg = 1024, .udp_rcvbuf = 1 << 20,
+                                .segment_bytes = 64 << 10, .spool_max = 256 << 10};
     struct vk_syslog *s = vk_syslog_start(&cfg, err, sizeof err);
     assert_non_null(s);
     struct vk_syslog_stats ss;
@@ -623,19 +702,16 @@ static void t_backpressure_and_drops(void **st)
     pthread_t th;
     pthread_create(&th, NULL, tcp_sender, &sd);
     struct timespec ts = {1, 0};
-    nanosleep(&ts, NULL); /* nobody consumes: the queue fills, the socket is held */
+    nanosleep(&ts, NULL); /* nobody consumes: the queue fills, then the spool; the socket is held */
     vk_syslog_stats(s, &ss);
     assert_true(ss.paused > 0);
     assert_true(ss.l[0].msgs < 20000);
+    assert_true(ss.spool_bytes >= 256 << 10);
     struct got g = {0};
-    poll_until(s, &g, 20000, 20000);
+    poll_ack_until(s, &g, 20000, 20000); /* acks let the spool shrink and the senders go on */
     pthread_join(th, NULL);
-    for (size_t i = 0; i < g.n; i++) {
-        size_t k;
-        assert_int_equal(sscanf(g.m[i], "<13>1 - host app - - - message number %zu", &k), 1);
-        assert_int_equal(k, i); /* all of them, in order, once */
-    }
-    /* UDP with the queue full: datagrams are dropped and counted, none goes unaccounted */
+    check_sequence(&g, 0); /* all of them, in order, once */
+    /* UDP with queue and spool full: datagrams are dropped and counted, none goes unaccounted */
     int uf = socket(AF_INET, SOCK_DGRAM, 0);
     struct sockaddr_in ua = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port_of(s, "udp"))};
     ua.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -811,6 +887,7 @@ int main(void)
         cmocka_unit_test(t_oversize),
         cmocka_unit_test(t_tls),
         cmocka_unit_test(t_spool_crash_replay),
+        cmocka_unit_test(t_spill_to_spool),
         cmocka_unit_test(t_backpressure_and_drops),
         cmocka_unit_test(t_udp_kernel_drops),
         cmocka_unit_test(t_shutdown_drains),
