@@ -1,8 +1,9 @@
 /* meta.c — the per-record meta list: typed, deduplicated (key, value) items with caps.
  *
  * Items sit in one array and strings in one arena, so a session's meta is two
- * allocations that are reused across records (vk_meta_reset). Dedup scans the items of
- * the same key: O(values of that key), small in practice and capped. */
+ * allocations that are reused across records (vk_meta_reset). A bitmap of the keys present
+ * answers "is there a value of this key yet" without a scan; dedup then scans the items:
+ * O(items), done only for a key's second and later values. */
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -16,6 +17,26 @@ void vk_meta_reset(struct vk_meta *m)
     m->n = 0;
     m->arena_len = 0;
     m->dropped = 0;
+    m->kn = 0;
+    memset(m->kmap, 0, sizeof m->kmap);
+}
+
+/* Is there no value of k? Rebuilds the key map when items were filled from outside. */
+static bool absent(struct vk_meta *m, enum vk_key k)
+{
+    if (m->kn != m->n) {
+        memset(m->kmap, 0, sizeof m->kmap);
+        for (uint32_t i = 0; i < m->n; i++)
+            if (m->items[i].key < VK_K__COUNT) m->kmap[m->items[i].key >> 6] |= 1ull << (m->items[i].key & 63);
+        m->kn = m->n;
+    }
+    return !(m->kmap[k >> 6] >> (k & 63) & 1);
+}
+
+/* The same, read only: false when the map cannot tell. */
+static bool surely_absent(const struct vk_meta *m, enum vk_key k)
+{
+    return m->kn == m->n && (unsigned)k < VK_K__COUNT && !(m->kmap[k >> 6] >> (k & 63) & 1);
 }
 
 void vk_meta_free(struct vk_meta *m)
@@ -27,7 +48,7 @@ void vk_meta_free(struct vk_meta *m)
 
 static void note_capped(struct vk_meta *m);
 
-static struct vk_meta_item *new_item(struct vk_meta *m)
+static struct vk_meta_item *new_item(struct vk_meta *m, enum vk_key k)
 {
     if (m->n == m->cap) {
         uint32_t nc = m->cap ? m->cap * 2 : 16; /* a DNS session needs ~12 */
@@ -36,7 +57,13 @@ static struct vk_meta_item *new_item(struct vk_meta *m)
         m->items = ni;
         m->cap = nc;
     }
-    return &m->items[m->n++];
+    if (m->kn == m->n) {
+        m->kmap[k >> 6] |= 1ull << (k & 63);
+        m->kn++;
+    }
+    struct vk_meta_item *it = &m->items[m->n++];
+    it->key = (uint16_t)k;
+    return it;
 }
 
 static int add_bytes(struct vk_meta *m, enum vk_key k, const char *s, size_t n, bool lower)
@@ -48,7 +75,8 @@ static int add_bytes(struct vk_meta *m, enum vk_key k, const char *s, size_t n, 
         n = VK_META_MAX_STR;
         cut = true;
     }
-    for (uint32_t i = 0; i < m->n; i++) {
+    uint32_t from = absent(m, k) ? m->n : 0; /* a key's first value: nothing to compare */
+    for (uint32_t i = from; i < m->n; i++) {
         const struct vk_meta_item *it = &m->items[i];
         if (it->key != k) continue;
         same++;
@@ -70,9 +98,8 @@ static int add_bytes(struct vk_meta *m, enum vk_key k, const char *s, size_t n, 
         m->arena = na;
         m->arena_cap = nc;
     }
-    struct vk_meta_item *it = new_item(m);
+    struct vk_meta_item *it = new_item(m, k);
     if (!it) return VK_ENOMEM;
-    it->key = (uint16_t)k;
     it->len = (uint16_t)n;
     it->off = m->arena_len;
     it->u = 0;
@@ -96,9 +123,8 @@ static void note_capped(struct vk_meta *m)
             memcmp(m->arena + m->items[i].off, "meta.capped", 11) == 0)
             return;
     if (m->arena_len + 12 > m->arena_cap) return;
-    struct vk_meta_item *it = new_item(m);
+    struct vk_meta_item *it = new_item(m, VK_K_ANOMALY);
     if (!it) return;
-    it->key = VK_K_ANOMALY;
     it->len = 11;
     it->off = m->arena_len;
     it->u = 0;
@@ -125,7 +151,7 @@ int vk_meta_add_uint(struct vk_meta *m, enum vk_key k, uint64_t v)
 {
     unsigned same = 0;
     if ((unsigned)k >= VK_K__COUNT) return VK_EINVAL;
-    for (uint32_t i = 0; i < m->n; i++) {
+    for (uint32_t i = absent(m, k) ? m->n : 0; i < m->n; i++) {
         if (m->items[i].key != k) continue;
         same++;
         if (m->items[i].u == v) return 1;
@@ -135,9 +161,8 @@ int vk_meta_add_uint(struct vk_meta *m, enum vk_key k, uint64_t v)
         note_capped(m);
         return VK_ENOMEM;
     }
-    struct vk_meta_item *it = new_item(m);
+    struct vk_meta_item *it = new_item(m, k);
     if (!it) return VK_ENOMEM;
-    it->key = (uint16_t)k;
     it->len = 0;
     it->off = 0;
     it->u = v;
@@ -175,6 +200,7 @@ int vk_meta_printf(struct vk_meta *m, enum vk_key k, const char *fmt, ...)
 
 bool vk_meta_has(const struct vk_meta *m, enum vk_key k)
 {
+    if (surely_absent(m, k)) return false;
     for (uint32_t i = 0; i < m->n; i++)
         if (m->items[i].key == k) return true;
     return false;

@@ -155,6 +155,10 @@ struct vk_meta {
     char *arena;
     uint32_t arena_len, arena_cap;
     uint32_t dropped;
+    /* keys present, so that adding a key's first value needs no scan; exact while kn == n
+     * (code that fills items itself leaves kn behind, and the map is rebuilt when next used) */
+    uint32_t kn;
+    uint64_t kmap[(VK_K__COUNT + 63) / 64];
 };
 
 void vk_meta_init(struct vk_meta *m);
