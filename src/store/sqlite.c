@@ -163,7 +163,9 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
     /* the WAL is checkpointed as it grows (wal_autocheckpoint), not when a connection
      * closes: ingest would wait for it at the end, and so would the next reader */
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-    if (exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
+    /* the page size of a new file (an existing one keeps its own): set before WAL mode */
+    snprintf(p, sizeof p, "PRAGMA page_size=%u", cfg && cfg->page_size ? cfg->page_size : 32768);
+    if (exec(q, p, err, errlen) || exec(q, "PRAGMA journal_mode=WAL", err, errlen) ||
         exec(q, cfg && cfg->sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err, errlen) ||
         exec(q, "PRAGMA temp_store=MEMORY; PRAGMA mmap_size=2147418112; PRAGMA wal_autocheckpoint=16384", err, errlen)) {
         sq_close(q);

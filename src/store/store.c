@@ -52,6 +52,7 @@ void vk_store_cfg_default(struct vk_store_cfg *c)
     c->queue_records = 100000;
     c->pcap_file_bytes = 256ull << 20;
     c->cache_mb = 32; /* docs/DATA-DIR.md: more costs a page fault per new page, and the OS caches the file */
+    c->page_size = 32768; /* docs/DATA-DIR.md: fewer, fuller pages to write; logs ingest +30-60% over 4 KiB */
 }
 
 static int cfg_set(struct vk_store_cfg *c, const char *k, const char *v)
@@ -87,6 +88,8 @@ static int cfg_set(struct vk_store_cfg *c, const char *k, const char *v)
     else if (!strcmp(k, "meta_max_bytes")) c->meta_max_bytes = n;
     else if (!strcmp(k, "meta_max_age_s")) c->meta_max_age_s = n;
     else if (!strcmp(k, "cache_mb")) c->cache_mb = n < 8 ? 8 : n > (1u << 20) ? (1u << 20) : (uint32_t)n;
+    else if (!strcmp(k, "page_size") && n >= 512 && n <= 65536 && !(n & (n - 1))) c->page_size = (uint32_t)n;
+    else if (!strcmp(k, "page_size")) return -1; /* SQLite takes powers of two, 512 .. 64k */
     else return -2;
     return 0;
 }

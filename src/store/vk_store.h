@@ -36,7 +36,8 @@ struct vk_store_cfg {
     uint64_t pcap_max_age_s;
     uint64_t meta_max_bytes;     /* retention: records */
     uint64_t meta_max_age_s;
-    uint32_t cache_mb;           /* SQLite page cache of the writer (default 256) */
+    uint32_t cache_mb;           /* SQLite page cache per connection (default 32) */
+    uint32_t page_size;          /* SQLite page size of a new meta store (default 32768) */
 };
 void vk_store_cfg_default(struct vk_store_cfg *c);
 /* Read DIR/vakt.conf (key = value lines, keys as the field names above) over c.
