@@ -79,9 +79,14 @@ asan:
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  ASAN_OPTIONS=detect_leaks=1 build-asan/vakt unit e2e
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+# the instrumented library is built once (a stamp), not by every harness's recipe: with -j
+# those sub-makes compiled the same objects at the same time
+build-fuzz/.lib: $(LIB_SRC)
 	@mkdir -p build-fuzz
 	$(MAKE) B=build-fuzz/lib CC=clang OPT="-O1 -g" EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/lib/libvakt.a
+	@touch $@
+
+build-fuzz/%: tests/fuzz/%.c build-fuzz/.lib
 	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) -Isrc -o $@ $< build-fuzz/lib/libvakt.a $(LIBS)
 
 fuzz: $(FUZZ_BIN)
