@@ -255,9 +255,9 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
         return NULL;
     }
     sqlite3_busy_timeout(q->db, 10000);
-    /* the WAL is checkpointed as it grows (wal_autocheckpoint) and by the writer when it
-     * closes (sq_close), never by a reader closing: SQLite would have the last connection
-     * to close do it, a reader's `vakt query` included */
+    /* the WAL is checkpointed by the writer's checkpointer thread (ck_main) and, when big,
+     * by the writer as it closes (sq_close); never by a reader closing, as SQLite would have
+     * the last connection to close do it, a reader's `vakt query` included */
     sqlite3_db_config(q->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
     /* the page size of a new file (an existing one keeps its own): set before WAL mode */
     snprintf(p, sizeof p, "PRAGMA page_size=%u", cfg && cfg->page_size ? cfg->page_size : 32768);
