@@ -1280,6 +1280,12 @@ static void net_stop(struct vk_syslog *s, int64_t now)
             close(s->l[i].fd);
             s->l[i].fd = -1;
         }
+    /* what the kernel already holds for each connection is read too: a sender's messages
+     * that arrived before the stop are not left in its socket buffer */
+    for (struct conn *c = s->conns, *nx; c; c = nx) {
+        nx = c->next;
+        if (!c->handshaking && !c->paused) conn_service(s, c, now); /* may close c */
+    }
     while (s->conns) {
         struct conn *c = s->conns;
         struct ectx e = {s, c, now};
