@@ -126,17 +126,8 @@ struct seg {
     uint64_t first, last, size;
 };
 
-struct replay {
-    bool active;
-    uint64_t *firsts, *sizes;
-    size_t n, i;
-    int fd;
-    uint64_t off;
-    uint8_t *buf;
-    size_t cap, len, pos;
-};
-
-/* The consumer's reader of the spool in direct mode: one segment open, 1 MiB read at a time. */
+/* The consumer's reader of the spool (records after a restart, and direct mode): one
+ * segment open, 1 MiB read at a time. */
 struct tailrd {
     int fd;
     uint64_t seg, off; /* the segment (its first seq) and the file offset read up to */
@@ -201,7 +192,7 @@ struct vk_syslog {
     char last_src[SRC_MAX];
     size_t last_src_len;
 
-    struct replay rp;
+    uint64_t replay_upto; /* consumer: after a restart, the spool's records up to here first */
 
     /* spill (see the top). direct, dhead, dgen, dexit_*: changed under mu by the network
      * thread, which alone writes dbuf/dlen/dfirst/dlast; sseq is published under mu. */
@@ -653,6 +644,21 @@ static void *sync_main(void *arg)
     return NULL;
 }
 
+/* Start reading at the record after the last delivered: the last segment that begins at or
+ * before it (records are in seq order across segments). Under mu. */
+static void tail_open(struct vk_syslog *s)
+{
+    struct tailrd *t = &s->td;
+    uint64_t want = s->delivered + 1;
+    t->seg = s->nsegs ? s->segs[0].first : want;
+    for (size_t i = 0; i < s->nsegs; i++)
+        if (s->segs[i].first <= want) t->seg = s->segs[i].first;
+    if (t->fd >= 0) close(t->fd);
+    t->fd = -1;
+    t->off = 0;
+    t->len = t->pos = 0;
+}
+
 /* ---- spool: recovery at start ------------------------------------------------------- */
 static int cmp_u64(const void *a, const void *b)
 {
@@ -812,23 +818,12 @@ static int spool_open(struct vk_syslog *s, char *err, size_t errlen)
     free(buf);
     free(names);
     s->next_seq = (last > s->acked ? last : s->acked) + 1;
-    /* replay: every kept segment, records after the ack */
-    if (s->nsegs) {
-        s->rp.firsts = malloc(s->nsegs * sizeof *s->rp.firsts);
-        s->rp.sizes = malloc(s->nsegs * sizeof *s->rp.sizes);
-        if (!s->rp.firsts || !s->rp.sizes) {
-            snprintf(err, errlen, "syslog: out of memory");
-            return VK_ENOMEM;
-        }
-        for (size_t i = 0; i < s->nsegs; i++) {
-            s->rp.firsts[i] = s->segs[i].first;
-            s->rp.sizes[i] = s->segs[i].size;
-        }
-        s->rp.n = s->nsegs;
-        s->rp.fd = -1;
-        s->rp.active = true;
-    }
     s->delivered = s->acked;
+    /* replay: the kept segments' records after the ack, before anything new */
+    if (s->nsegs && last > s->acked) {
+        s->replay_upto = last;
+        tail_open(s);
+    }
     return 0;
 }
 
@@ -1367,7 +1362,7 @@ struct vk_syslog *vk_syslog_start(const struct vk_syslog_cfg *cfg, char *err, si
     }
     s->cfg = *cfg;
     s->ep = s->evfd = s->seg_fd = s->lockfd = s->ackfd = s->dirfd = -1;
-    s->rp.fd = s->td.fd = -1;
+    s->td.fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv_cons, NULL);
     pthread_cond_init(&s->cv_sync, NULL);
@@ -1468,118 +1463,7 @@ fail:
     return NULL;
 }
 
-/* Next record from the replay files, or 0 at their end. Reads 1 MiB at a time. */
-static int replay_next(struct vk_syslog *s, struct rec *h, const uint8_t **body)
-{
-    struct replay *r = &s->rp;
-    for (;;) {
-        if (r->fd < 0) {
-            if (r->i >= r->n) return 0;
-            char path[4200];
-            seg_name(s, r->firsts[r->i], path, sizeof path);
-            r->fd = open(path, O_RDONLY | O_CLOEXEC);
-            r->off = 0;
-            r->len = r->pos = 0;
-            if (r->fd < 0) {
-                r->i++;
-                continue;
-            }
-        }
-        size_t avail = r->len - r->pos, need = REC_HDR;
-        if (avail >= REC_HDR) {
-            memcpy(h, r->buf + r->pos, REC_HDR);
-            if (h->magic != REC_MAGIC || h->len > REC_LEN_MAX || h->src_len > 4096) {
-                need = 0; /* checked at start: a change since means this segment ends here */
-            } else {
-                need = rec_size(h->src_len, h->len);
-                if (avail >= need) {
-                    *body = r->buf + r->pos;
-                    r->pos += need;
-                    return 1;
-                }
-            }
-        }
-        ssize_t n = 0;
-        if (need) {
-            memmove(r->buf, r->buf + r->pos, avail);
-            r->len = avail;
-            r->pos = 0;
-            if (need > r->cap) {
-                uint8_t *nb = realloc(r->buf, need);
-                if (!nb) return VK_ENOMEM;
-                r->buf = nb;
-                r->cap = need;
-            }
-            uint64_t left = r->sizes[r->i] - r->off;
-            size_t want = r->cap - r->len;
-            if (want > left) want = (size_t)left;
-            n = want ? pread(r->fd, r->buf + r->len, want, (off_t)r->off) : 0;
-        }
-        if (n <= 0) { /* this segment is done */
-            close(r->fd);
-            r->fd = -1;
-            r->i++;
-            continue;
-        }
-        r->off += (uint64_t)n;
-        r->len += (size_t)n;
-    }
-}
-
-static int replay_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud)
-{
-    struct replay *r = &s->rp;
-    if (!r->buf) {
-        r->cap = (1u << 20) + s->max_rec;
-        r->buf = malloc(r->cap);
-        if (!r->buf) return VK_ENOMEM;
-    }
-    int count = 0, rc = 0;
-    size_t bytes = 0;
-    while (count < 65536 && bytes < (1u << 20)) {
-        struct rec h;
-        const uint8_t *b;
-        int k = replay_next(s, &h, &b);
-        if (k < 0) return k;
-        if (k == 0) {
-            r->active = false;
-            free(r->buf);
-            free(r->firsts);
-            free(r->sizes);
-            r->buf = NULL;
-            r->firsts = r->sizes = NULL;
-            break;
-        }
-        if (h.seq <= s->delivered) continue; /* acked before the restart */
-        struct vk_logline l = {.data = (const char *)b + REC_HDR + h.src_len + 1, .len = h.len,
-                               .recv_ms = h.recv_ms, .source = (const char *)b + REC_HDR,
-                               .seq = h.seq, .cut = (h.flags & F_CUT) != 0, .replayed = true};
-        s->delivered = h.seq;
-        count++;
-        bytes += h.len;
-        STAT_ADD(s->replayed, 1);
-        rc = fn(ud, &l);
-        if (rc) return rc;
-    }
-    return count;
-}
-
-/* ---- the consumer's spool reader (direct mode) ---------------------------------------- */
-/* Start reading at the record after the last delivered: the last segment that begins at or
- * before it (records are in seq order across segments). Under mu. */
-static void tail_open(struct vk_syslog *s)
-{
-    struct tailrd *t = &s->td;
-    uint64_t want = s->delivered + 1;
-    t->seg = s->nsegs ? s->segs[0].first : want;
-    for (size_t i = 0; i < s->nsegs; i++)
-        if (s->segs[i].first <= want) t->seg = s->segs[i].first;
-    if (t->fd >= 0) close(t->fd);
-    t->fd = -1;
-    t->off = 0;
-    t->len = t->pos = 0;
-}
-
+/* ---- the consumer's spool reader (after a restart, and in direct mode) ---------------- */
 /* Next record with seq <= lim after the last delivered: 1 (h, body set), 0 when there is
  * none yet, < 0 when the spool is damaged. Reads the segments as they grow. */
 static int tail_next(struct vk_syslog *s, uint64_t lim, struct rec *h, const uint8_t **body)
@@ -1605,6 +1489,12 @@ static int tail_next(struct vk_syslog *s, uint64_t lim, struct rec *h, const uin
                 t->pos += need;
                 if (h->seq <= s->delivered) continue; /* before where we start */
                 return 1;
+            }
+            if (need > t->cap) { /* written by a run with a larger max_msg */
+                uint8_t *nb = realloc(t->buf, need);
+                if (!nb) return VK_ENOMEM;
+                t->buf = nb;
+                t->cap = need;
             }
         }
         /* more bytes: how far the segment is written, and which one follows */
@@ -1656,37 +1546,71 @@ static int tail_next(struct vk_syslog *s, uint64_t lim, struct rec *h, const uin
     }
 }
 
+/* Hand the record r (header h) to the consumer. */
+static int deliver(struct vk_syslog *s, const uint8_t *r, const struct rec *h, bool replayed, vk_logline_fn fn,
+                   void *ud)
+{
+    struct vk_logline l = {.data = (const char *)r + REC_HDR + h->src_len + 1, .len = h->len,
+                           .recv_ms = h->recv_ms, .source = (const char *)r + REC_HDR,
+                           .seq = h->seq, .cut = (h->flags & F_CUT) != 0, .replayed = replayed};
+    s->delivered = h->seq;
+    return fn(ud, &l);
+}
+
+/* Deliver the spool's records up to seq lim, at most a poll's worth (64k records, 1 MiB).
+ * Returns how many, or < 0; *rc gets the callback's refusal. */
+static int tail_run(struct vk_syslog *s, uint64_t lim, bool replayed, vk_logline_fn fn, void *ud, int *rc)
+{
+    int count = 0;
+    size_t bytes = 0;
+    *rc = 0;
+    while (count < 65536 && bytes < (1u << 20)) {
+        struct rec h;
+        const uint8_t *b;
+        int k = tail_next(s, lim, &h, &b);
+        if (k <= 0) return k < 0 ? k : count;
+        count++;
+        bytes += h.len;
+        if ((*rc = deliver(s, b, &h, replayed, fn, ud))) break;
+    }
+    return count;
+}
+
+static void tail_close(struct vk_syslog *s)
+{
+    if (s->td.fd >= 0) close(s->td.fd);
+    s->td.fd = -1;
+}
+
+/* After a restart: the records the spool kept, then the queue. */
+static int replay_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud)
+{
+    int rc, n = tail_run(s, s->replay_upto, true, fn, ud, &rc);
+    if (n < 0) return n;
+    STAT_ADD(s->replayed, (uint64_t)n);
+    if (!n && !rc) { /* all of them delivered */
+        s->replay_upto = 0;
+        tail_close(s);
+    }
+    return rc ? rc : n;
+}
+
 /* Deliver from the spool while in direct mode. Returns records delivered (0 also when the
  * direct run is over and the ring takes over again: cons_disk is then false). */
 static int tail_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_ms)
 {
     int count = 0, rc = 0;
-    size_t bytes = 0;
     for (int pass = 0;; pass++) {
         pthread_mutex_lock(&s->mu);
         bool live = s->direct && s->dgen == s->tgen;
         uint64_t lim = live ? atomic_load(&s->sseq) : s->dexit_last;
         bool done = s->net_done && s->sync_done;
         pthread_mutex_unlock(&s->mu);
-        while (count < 65536 && bytes < (1u << 20)) {
-            struct rec h;
-            const uint8_t *b;
-            int k = tail_next(s, lim, &h, &b);
-            if (k < 0) return k;
-            if (k == 0) break;
-            struct vk_logline l = {.data = (const char *)b + REC_HDR + h.src_len + 1, .len = h.len,
-                                   .recv_ms = h.recv_ms, .source = (const char *)b + REC_HDR,
-                                   .seq = h.seq, .cut = (h.flags & F_CUT) != 0};
-            s->delivered = h.seq;
-            count++;
-            bytes += h.len;
-            if ((rc = fn(ud, &l))) break;
-        }
+        if ((count = tail_run(s, lim, false, fn, ud, &rc)) < 0) return count;
         if (count || rc) break;
         if (!live && s->delivered >= lim) { /* the run is over and all of it delivered */
             s->cons_disk = false;
-            if (s->td.fd >= 0) close(s->td.fd);
-            s->td.fd = -1;
+            tail_close(s);
             return 0;
         }
         atomic_store(&s->cons_caught, s->delivered);
@@ -1716,7 +1640,7 @@ static bool tail_enter(struct vk_syslog *s, uint64_t pos)
 
 int vk_syslog_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_ms)
 {
-    if (s->rp.active) {
+    if (s->replay_upto) {
         int rc = replay_poll(s, fn, ud);
         if (rc) return rc;
     }
@@ -1760,14 +1684,9 @@ int vk_syslog_poll(struct vk_syslog *s, vk_logline_fn fn, void *ud, int timeout_
             continue;
         }
         pos += rec_size(h.src_len, h.len);
-        struct vk_logline l = {.data = (const char *)r + REC_HDR + h.src_len + 1, .len = h.len,
-                               .recv_ms = h.recv_ms, .source = (const char *)r + REC_HDR,
-                               .seq = h.seq, .cut = (h.flags & F_CUT) != 0};
-        s->delivered = h.seq;
         count++;
         bytes += h.len;
-        rc = fn(ud, &l);
-        if (rc) break;
+        if ((rc = deliver(s, r, &h, false, fn, ud))) break;
     }
     atomic_store_explicit(&s->consumed, pos, memory_order_release);
     if (atomic_exchange(&s->producer_blocked, false)) wake_net(s);
@@ -1863,13 +1782,9 @@ void vk_syslog_stop(struct vk_syslog *s)
     if (s->cred) gnutls_certificate_free_credentials(s->cred);
     if (s->ep >= 0) close(s->ep);
     if (s->evfd >= 0) close(s->evfd);
-    if (s->rp.fd >= 0) close(s->rp.fd);
     if (s->td.fd >= 0) close(s->td.fd);
     free(s->td.buf);
     free(s->dbuf);
-    free(s->rp.buf);
-    free(s->rp.firsts);
-    free(s->rp.sizes);
     free(s->ring);
     free(s->mm);
     free(s->mi);
