@@ -1,8 +1,9 @@
 #!/bin/sh
 # deps.sh — install every Debian package vakt's build, tests, fuzzing and benchmarks need.
 # Idempotent and non-interactive: packages already present are skipped by apt-get.
-# npm: a machine with NodeSource's nodejs has it already (Debian's npm package conflicts
-# with that one); elsewhere Debian's npm (and its nodejs) is installed below.
+# npm (for the geo/ASN data below): a machine with NodeSource's nodejs has it already
+# (Debian's npm package conflicts with that one); elsewhere Debian's npm (and its nodejs)
+# is installed with the rest, after the same apt-get update.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 libpcap-dev libndpi-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libxxhash-dev
@@ -14,6 +15,9 @@ missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
 done
+if ! command -v npm >/dev/null 2>&1 && ! dpkg-query -W -f='${Version}' nodejs 2>/dev/null | grep -q nodesource; then
+    missing="$missing npm"
+fi
 if [ -n "$missing" ]; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     echo "deps: installing$missing"
@@ -30,12 +34,6 @@ fi
 GEO_DIR=${VAKT_GEO_DIR:-${HOME:-/root}/.cache/vakt/geo}
 if [ ! -f "$GEO_DIR/node_modules/@ip-location-db/geo-whois-asn-country-mmdb/geo-whois-asn-country.mmdb" ] ||
    [ ! -f "$GEO_DIR/node_modules/@ip-location-db/asn/asn-ipv4.csv" ]; then
-    if ! command -v npm >/dev/null 2>&1 && ! command -v node >/dev/null 2>&1; then
-        SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-        echo "deps: installing npm"
-        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends npm ||
-            echo "deps: npm could not be installed"
-    fi
     if command -v npm >/dev/null 2>&1; then
         echo "deps: installing geo/ASN data into $GEO_DIR"
         mkdir -p "$GEO_DIR"
