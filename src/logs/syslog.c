@@ -1272,6 +1272,9 @@ static void net_stop(struct vk_syslog *s, int64_t now)
         if (s->l[i].fd >= 0) {
             epoll_ctl(s->ep, EPOLL_CTL_DEL, s->l[i].fd, NULL);
             if (s->l[i].type == EV_UDP) udp_read(s, &s->l[i], now); /* what already arrived */
+            /* a sender connected before the stop but not yet accepted has its bytes in the
+             * kernel too: take the connection, so that the loop below reads them */
+            if (s->l[i].type == EV_TCP) do_accept(s, &s->l[i], now);
             close(s->l[i].fd);
             s->l[i].fd = -1;
         }
