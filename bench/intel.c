@@ -139,13 +139,13 @@ static bool naive_has(const struct naive *nv, const char *key)
 /* ---- lookups from text, as vk_enrich_apply does them ------------------------------------------ */
 enum { Q_IP4, Q_IP6, Q_DOM, Q_URL, Q_HASH };
 struct q {
-    uint8_t kind;
-    char s[95];
+    uint8_t kind, n; /* n: the value's length, as a record's meta item carries it */
+    char s[94];
 };
 
 static unsigned lookup(const struct matcher *m, const struct q *q, uint32_t *ids)
 {
-    size_t n = strlen(q->s);
+    size_t n = q->n;
     switch (q->kind) {
     case Q_IP4: {
         uint32_t ip;
@@ -179,7 +179,7 @@ struct qb {
 
 static void prep(const struct matcher *m, const struct q *q, struct qb *b)
 {
-    size_t n = strlen(q->s);
+    size_t n = q->n;
     b->k.kind = MK_NONE;
     switch (q->kind) {
     case Q_IP4: {
@@ -208,6 +208,15 @@ static void prep(const struct matcher *m, const struct q *q, struct qb *b)
 }
 
 #define BATCH 16
+#define STR(x) #x
+#define XSTR(x) STR(x)
+#define REPS 5
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
 static unsigned long batched(const struct matcher *m, const struct q *qs, size_t nq)
 {
     static struct qb b[BATCH];
@@ -278,7 +287,8 @@ static void make_queries(struct q *qs, size_t n, const struct feedset *f)
         }
         default: rand_hex(q->s, rnd() % 2 ? 32 : 64);
         }
-    next:;
+    next:
+        q->n = (uint8_t)strlen(q->s);
     }
 }
 
@@ -330,13 +340,11 @@ static int bench_match(size_t n)
     make_queries(qs, nq, f);
     uint32_t ids[64];
     /* uniform over 1M distinct values (cold caches: every lookup a DRAM miss or more), and
-     * a Zipf stream over them (a few hosts get most sessions, as on a real link) */
+     * a Zipf stream over them (a few hosts get most sessions, as on a real link); each one
+     * by itself and in batches. The four are timed REPS times, interleaved, so that a busy
+     * spell of the machine's other tenants does not fall on one of them only. */
     size_t rounds = 10;
     unsigned long hits = 0, nhits = 0;
-    double a0 = cpu_s();
-    for (size_t r = 0; r < rounds; r++)
-        for (size_t i = 0; i < nq; i++) hits += lookup(m, &qs[i], ids) > 0;
-    double a1 = cpu_s();
     size_t *skew = malloc(nq * sizeof *skew);
     for (size_t i = 0; i < nq; i++) { /* Zipf (s = 1): value of rank r with odds 1/r */
         double u = (double)(rnd() % 1000000) / 1e6;
@@ -347,15 +355,27 @@ static int bench_match(size_t n)
      * queries sequentially and only the matcher's memory differs */
     struct q *qz = malloc(nq * sizeof *qz);
     for (size_t i = 0; i < nq; i++) qz[i] = qs[skew[i]];
-    unsigned long shits = 0;
-    double b0 = cpu_s();
-    for (size_t r = 0; r < rounds; r++)
-        for (size_t i = 0; i < nq; i++) shits += lookup(m, &qz[i], ids) > 0;
-    double b1 = cpu_s();
-    unsigned long bhits = 0;
-    double d0 = cpu_s();
-    for (size_t r = 0; r < rounds; r++) bhits += batched(m, qs, nq);
-    double d1 = cpu_s();
+    enum { S_UNI, S_ZIPF, S_BUNI, S_BZIPF, NS };
+    double rate[NS][REPS];
+    unsigned long shits[NS] = {0};
+    for (int rep = 0; rep < REPS; rep++)
+        for (int k = 0; k < NS; k++) {
+            const struct q *str = (k == S_UNI || k == S_BUNI) ? qs : qz;
+            unsigned long h = 0;
+            double t0 = cpu_s();
+            for (size_t r = 0; r < rounds; r++) {
+                if (k >= S_BUNI) h += batched(m, str, nq);
+                else
+                    for (size_t i = 0; i < nq; i++) h += lookup(m, &str[i], ids) > 0;
+            }
+            rate[k][rep] = rounds * nq / (cpu_s() - t0) / 1e6;
+            shits[k] = h;
+        }
+    hits = shits[S_UNI];
+    if (shits[S_BUNI] != hits || shits[S_BZIPF] != shits[S_ZIPF])
+        printf("(batched hits differ from single lookups: %lu/%lu, %lu/%lu)\n", shits[S_BUNI], hits,
+               shits[S_BZIPF], shits[S_ZIPF]);
+    for (int k = 0; k < NS; k++) qsort(rate[k], REPS, sizeof rate[k][0], cmp_dbl);
     /* the same uniform stream, one kind at a time (no mispredicted switch between kinds) */
     static const char *const kname[] = {"IPv4", "IPv6", "host names", "URLs", "hashes"};
     double krate[5];
@@ -387,11 +407,12 @@ static int bench_match(size_t n)
     printf("memory: vakt total    %.1f bytes/indicator\n", (double)(fbytes + mbytes) / f->n);
     printf("memory: naive         %.1f bytes/indicator (sorted \"type:value\" strings + pointers; %.2f s to build)\n",
            (double)nv.bytes / f->n, t6 - t5);
-    printf("lookups: vakt uniform %.1f M/s  (%zu M lookups over 1M distinct values, %.2f%% hit)\n",
-           rounds * nq / (a1 - a0) / 1e6, rounds, 100.0 * hits / (rounds * nq));
-    printf("lookups: vakt zipf    %.1f M/s  (%.2f%% hit; Zipf s=1 over the same 1M values)\n", rounds * nq / (b1 - b0) / 1e6, 100.0 * shits / (rounds * nq));
-    printf("lookups: vakt batched %.1f M/s  (the uniform stream in batches of %d: prepare all, then run; %.2f%% hit)\n",
-           rounds * nq / (d1 - d0) / 1e6, BATCH, 100.0 * bhits / (rounds * nq));
+    static const char *const sname[] = {"uniform", "zipf", "batched uniform", "batched zipf"};
+    static const char *const sdesc[] = {"1M distinct values, uniform", "Zipf s=1 over the same values",
+                                        "the uniform stream, batches of " XSTR(BATCH), "the Zipf stream, batches of " XSTR(BATCH)};
+    for (int k = 0; k < NS; k++)
+        printf("lookups: %-16s median %5.1f, best %5.1f M/s  (%s; %.2f%% hit; %d runs of %zu M)\n", sname[k],
+               rate[k][REPS / 2], rate[k][REPS - 1], sdesc[k], 100.0 * shits[k] / (rounds * nq), REPS, rounds);
     printf("lookups: by kind      IPv4 %.1f, IPv6 %.1f, host names %.1f, URLs %.1f, hashes %.1f M/s (uniform, one kind at a time)\n",
            krate[0], krate[1], krate[2], krate[3], krate[4]);
     (void)kname;
