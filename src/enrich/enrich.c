@@ -1162,6 +1162,15 @@ static void look_ip(struct actx *a, const char *s, size_t n, enum vk_key k, int 
     add_hits(a, ids, got, k);
 }
 
+/* Can regex x match d? False when d holds none of the literals every match contains. */
+static bool rx_maybe(const struct mregex *x, const char *d, size_t dl)
+{
+    if (!x->must[0]) return true;
+    for (const char *p = x->must; *p; p += strlen(p) + 1)
+        if (memmem(d, dl, p, strlen(p))) return true;
+    return false;
+}
+
 /* A host name, every parent, the tor2web / lookup-site forms and regex trails. */
 static void look_domain(struct actx *a, const char *s, size_t n, enum vk_key k)
 {
@@ -1180,9 +1189,15 @@ static void look_domain(struct actx *a, const char *s, size_t n, enum vk_key k)
     const char *sfx = ".ip-adress.com";
     size_t sl = strlen(sfx);
     if (dl > sl && !strcmp(d + dl - sl, sfx)) add_hits(a, ids, match_domain(a->m, d, dl - sl, ids, HITS_MAX), k);
+    if (!a->m->nrx) return;
+    bool gram = false; /* does d hold the first 4 bytes of some regex literal? */
+    for (size_t i = 0; i + 4 <= dl && !gram; i++) {
+        unsigned bit = rxgram_bit(d + i);
+        gram = (a->m->rxgram[bit >> 6] >> (bit & 63)) & 1;
+    }
     for (unsigned i = 0; i < a->m->nrx; i++) {
         const struct mregex *x = &a->m->rx[i];
-        if (x->must[0] && !memmem(d, dl, x->must, strlen(x->must))) continue;
+        if ((x->gram4 && !gram) || !rx_maybe(x, d, dl)) continue;
         if (regexec(&x->re, d, 0, NULL, 0) == 0) add_hits(a, &x->id, 1, k);
     }
 }

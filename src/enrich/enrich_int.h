@@ -15,6 +15,7 @@
 #define VK_ENRICH_INT_H
 
 #include <regex.h>
+#include <string.h>
 #include <stdatomic.h>
 
 #include "vk_enrich.h"
@@ -245,15 +246,25 @@ struct matcher {
     size_t pool_len, pool_cap;
     struct mregex {
         regex_t re;
-        char must[64]; /* a literal every match contains ("" = none) */
+        char must[640]; /* literals one of which every match contains, NUL-separated, "" after the
+                           last; "" first: none known (match.c regex_must) */
+        bool gram4;     /* every literal has >= 4 bytes, and their first 4 are in rxgram */
         uint32_t id;
     } *rx;
     unsigned nrx;
+    uint64_t rxgram[64]; /* bit rxgram_bit(g) for the first 4 bytes g of every regex literal: a
+                            host name with none of them can skip every gram4 regex */
     uint32_t types;       /* bit per ioc_type present */
     uint32_t dom_labels;  /* bit k: some domain indicator has k labels (k < 32) */
     uint64_t count[MATCH_MAX_FEEDS + 1];      /* indicators in use per feed */
     uint64_t suppressed[MATCH_MAX_FEEDS + 1]; /* dropped by warninglists */
 };
+static inline unsigned rxgram_bit(const char *p)
+{
+    uint32_t g;
+    memcpy(&g, p, 4);
+    return (g * 0x9E3779B1u) >> 20; /* 12 bits */
+}
 #define MAP4_MIN 65536  /* IPv4 exact addresses + prefixes from which map4 is built */
 #define FILT_MIN 131072 /* string + IPv6 keys from which filt is built */
 /* Build from feedsets (benign ones suppress the others' indicators). Takes a ref on each. */

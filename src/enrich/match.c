@@ -864,16 +864,23 @@ static int cmp_gram(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* A literal every match of a regex must contain (the longest run of plain characters
- * outside groups and classes), "" when there is none: a memmem on it spares most regexec
- * calls. A character followed by '?', '*' or '{' is optional and ends the run; a
- * top-level '|' means nothing is required. */
+/* Literals one of which every match of a regex contains, written to must as NUL-separated
+ * strings ended by an empty one; must[0] == 0 when none is known. A memmem on them spares
+ * most regexec calls. The candidates:
+ *  - the longest run of plain characters outside groups and classes (a character followed
+ *    by '?', '*' or '{' is optional and ends the run);
+ *  - a group of plain alternatives, "(abc|def)", not made optional: one of them is there
+ *    (maltrail's DGA-family trails are such a list followed by "\.[a-z]+", whose only run
+ *    is ".", which every host name has).
+ * The one whose shortest literal is longest wins. A top-level '|' means nothing is
+ * required. */
 static void regex_must(const char *re, char *must, size_t cap)
 {
     char run[64], best[64] = "";
     size_t rl = 0, n = strlen(re);
     int depth = 0;
     bool inclass = false, alt = false;
+    size_t gbest_at = 0, gbest_len = 0, gbest_min = 0; /* the best group: where, how long, shortest */
     for (size_t i = 0; i <= n; i++) {
         char c = i < n ? re[i] : 0, lit = 0;
         if (inclass) {
@@ -881,6 +888,32 @@ static void regex_must(const char *re, char *must, size_t cap)
             else if (c == ']') inclass = false;
             rl = 0;
             continue;
+        }
+        if (c == '(' && depth == 0) { /* a group of plain alternatives? */
+            size_t j = i + 1, cur = 0, shortest = SIZE_MAX;
+            bool plain = true;
+            for (; j < n && re[j] != ')'; j++) {
+                char g = re[j];
+                if (g == '|') {
+                    if (cur < shortest) shortest = cur;
+                    cur = 0;
+                } else if (g == '\\' && j + 1 < n && strchr(".-_/", re[j + 1])) {
+                    j++, cur++;
+                } else if ((g >= 'a' && g <= 'z') || (g >= 'A' && g <= 'Z') || (g >= '0' && g <= '9') || g == '-' ||
+                           g == '_') {
+                    cur++;
+                } else {
+                    plain = false;
+                    break;
+                }
+            }
+            if (cur < shortest) shortest = cur;
+            bool optional = j + 1 < n && strchr("?*{", re[j + 1]);
+            if (plain && j < n && !optional && shortest > gbest_min && j - i - 1 < cap) {
+                gbest_at = i + 1;
+                gbest_len = j - i - 1;
+                gbest_min = shortest;
+            }
         }
         if (c == '\\' && i + 1 < n && strchr(".-_/", re[i + 1])) {
             lit = re[++i];
@@ -901,9 +934,20 @@ static void regex_must(const char *re, char *must, size_t cap)
         if (depth == 0 && rl + 1 < sizeof run) run[rl++] = (char)(lit >= 'A' && lit <= 'Z' ? lit + 32 : lit);
         else rl = 0;
     }
-    snprintf(must, cap, "%s", alt ? "" : best);
+    memset(must, 0, cap);
+    if (alt || cap < 2) return;
+    if (gbest_min > strlen(best)) { /* the group's literals, lower-cased, escapes dropped */
+        size_t o = 0;
+        for (size_t j = gbest_at; j < gbest_at + gbest_len && o + 2 < cap; j++) {
+            char g = re[j];
+            if (g == '\\') continue;
+            must[o++] = g == '|' ? 0 : (char)(g >= 'A' && g <= 'Z' ? g + 32 : g);
+        }
+        must[o] = must[o + 1] = 0;
+        return;
+    }
+    snprintf(must, cap - 1, "%s", best);
 }
-
 
 /* An indicator already in a table under the same key: folded into a hit list afterwards. */
 struct dup {
@@ -1174,6 +1218,12 @@ struct matcher *matcher_build(struct feedset **fs, unsigned nfs, char *err, size
                         continue;
                     }
                     regex_must(s, re->must, sizeof re->must);
+                    re->gram4 = re->must[0] != 0;
+                    for (const char *p = re->must; *p; p += strlen(p) + 1) re->gram4 &= strlen(p) >= 4;
+                    for (const char *p = re->must; re->gram4 && *p; p += strlen(p) + 1) {
+                        unsigned bit = rxgram_bit(p);
+                        m->rxgram[bit >> 6] |= 1ull << (bit & 63);
+                    }
                     re->id = id;
                 } else {
                     x->kind = 1;

@@ -226,6 +226,51 @@ static void test_costly_regex_trail(void **st)
     fs_unref(a);
 }
 
+/* The literals that spare regexec calls: a group of plain alternatives when it beats the
+ * longest plain run (maltrail's DGA lists, whose only run is "."), the run otherwise;
+ * nothing for an optional group or a top-level '|'. */
+static void must_is(const struct matcher *m, const char *trail, const char *want, size_t wantlen)
+{
+    for (unsigned i = 0; i < m->nrx; i++) {
+        const struct fs_ind *ind = match_ind(m, m->rx[i].id);
+        if (strcmp(fs_s(m->fs[ID_FEED(m->rx[i].id)], ind->val), trail)) continue;
+        assert_memory_equal(m->rx[i].must, want, wantlen);
+        return;
+    }
+    fail_msg("trail %s not kept as a regex", trail);
+}
+
+static void test_regex_prefilter(void **st)
+{
+    (void)st;
+    char err[512];
+    struct feedset *a = parse("t.txt", VK_ENRICH_LIST,
+                              "(abcd|EFGH)\\.[a-z0-9._-]+\nnutqauytva[0-9a-z]+\\.com\n(ab|cdef)x\\.com\n"
+                              "(abcd|efgh)?\\.com\n(abcd|efgh)|x[0-9]+\\.com\n((abcd|efgh)1)[0-9]+\\.org\n",
+                              NULL, err, sizeof err);
+    assert_non_null(a);
+    struct feedset *fs[] = {a};
+    struct matcher *m = build(fs, 1);
+    assert_int_equal(m->nrx, 6);
+    must_is(m, "(abcd|EFGH)\\.[a-z0-9._-]+", "abcd\0efgh\0", 11); /* lower-cased */
+    must_is(m, "nutqauytva[0-9a-z]+\\.com", "nutqauytva\0", 12);
+    must_is(m, "(ab|cdef)x\\.com", "x.com\0", 7);
+    must_is(m, "(abcd|efgh)?\\.com", ".com\0", 6);
+    must_is(m, "(abcd|efgh)|x[0-9]+\\.com", "\0", 2);
+    must_is(m, "((abcd|efgh)1)[0-9]+\\.org", ".org\0", 6);
+    /* literals of 4 bytes and more everywhere but in the trail with a top-level '|' */
+    unsigned g4 = 0;
+    for (unsigned i = 0; i < m->nrx; i++) {
+        g4 += m->rx[i].gram4;
+        assert_true(m->rx[i].gram4 == (m->rx[i].must[0] != 0));
+    }
+    assert_int_equal(g4, 5);
+    unsigned bit = rxgram_bit("efgh");
+    assert_true(m->rxgram[bit >> 6] >> (bit & 63) & 1);
+    matcher_free(m);
+    fs_unref(a);
+}
+
 /* ---- formats: good input ---------------------------------------------------------------------- */
 static void test_list(void **st)
 {
@@ -492,6 +537,45 @@ static bool has_uint(const struct vk_meta *m, enum vk_key k, uint64_t v)
     return false;
 }
 
+/* Regex trails through vk_enrich_apply: each prefilter (a list of alternatives, one literal,
+ * none) lets a matching name through and the regex decides; names that hold no literal
+ * are skipped without a wrong answer. */
+static void test_apply_regex(void **st)
+{
+    (void)st;
+    char err[1024], dd[300];
+    snprintf(dd, sizeof dd, "%s/dd-rx", tmpdir);
+    const char *feed = put("dga.txt", "(k4restportgonst34d23r|TT54rfdjhb34rfbnknaerg)\\.[a-z0-9._-]+\n"
+                                      "nutqauytva[0-9a-z]+\\.com\n"
+                                      "(ab|cd)[0-9]+\\.net|x[0-9]+\\.org\n");
+    struct vk_enrich_feed_def d = {.name = "dga", .source = feed, .fmt = VK_ENRICH_LIST, .confidence = -1};
+    struct vk_enrich_feed_status fst;
+    if (vk_enrich_feed_add(dd, &d, &fst, err, sizeof err)) fail_msg("%s", err);
+    struct vk_enrich *e = vk_enrich_open(dd, err, sizeof err);
+    if (!e) fail_msg("%s", err);
+    static const struct {
+        const char *host;
+        bool hit;
+    } cases[] = {
+        {"k4restportgonst34d23r.example.com", true}, {"www.tt54rfdjhb34rfbnknaerg.ru", false}, /* anchored */
+        {"tt54rfdjhb34rfbnknaerg.ru", true},          {"k4restportgonst34d23.example.com", false},
+        {"nutqauytva7x.com", true},                   {"nutqauytva.com", false},
+        {"ab12.net", true},                           {"x77.org", true},
+        {"ab.net", false},                            {"www.example.com", false},
+    };
+    struct vk_meta m;
+    vk_meta_init(&m);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        vk_meta_reset(&m);
+        vk_meta_add_cstr(&m, VK_K_DNS_QUERY, cases[i].host);
+        vk_enrich_apply(e, &m);
+        if (vk_meta_has(&m, VK_K_THREAT_SOURCE) != cases[i].hit)
+            fail_msg("%s: %s", cases[i].host, cases[i].hit ? "no hit" : "a hit");
+    }
+    vk_meta_free(&m);
+    vk_enrich_close(e);
+}
+
 static void test_apply(void **st)
 {
     (void)st;
@@ -712,7 +796,7 @@ int main(void)
     setenv("VAKT_GEO_DIR", "/nonexistent", 1); /* geo is tested in test_enrich_corpus */
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_classify),   cmocka_unit_test(test_url_norm),    cmocka_unit_test(test_lpm),
-        cmocka_unit_test(test_domains), cmocka_unit_test(test_costly_regex_trail),    cmocka_unit_test(test_list),        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_domains), cmocka_unit_test(test_costly_regex_trail), cmocka_unit_test(test_regex_prefilter), cmocka_unit_test(test_apply_regex),    cmocka_unit_test(test_list),        cmocka_unit_test(test_csv),
         cmocka_unit_test(test_stix),       cmocka_unit_test(test_misp),        cmocka_unit_test(test_bad_feeds),
         cmocka_unit_test(test_warninglists), cmocka_unit_test(test_cache),     cmocka_unit_test(test_apply),
         cmocka_unit_test(test_expiry),     cmocka_unit_test(test_new_diff),    cmocka_unit_test(test_priority),
