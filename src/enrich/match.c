@@ -909,7 +909,7 @@ static void regex_must(const char *re, char *must, size_t cap)
             }
             if (cur < shortest) shortest = cur;
             bool optional = j + 1 < n && strchr("?*{", re[j + 1]);
-            if (plain && j < n && !optional && shortest > gbest_min && j - i - 1 < cap) {
+            if (plain && j < n && !optional && shortest > gbest_min && j - i + 1 <= cap) { /* fits whole */
                 gbest_at = i + 1;
                 gbest_len = j - i - 1;
                 gbest_min = shortest;
@@ -938,7 +938,7 @@ static void regex_must(const char *re, char *must, size_t cap)
     if (alt || cap < 2) return;
     if (gbest_min > strlen(best)) { /* the group's literals, lower-cased, escapes dropped */
         size_t o = 0;
-        for (size_t j = gbest_at; j < gbest_at + gbest_len && o + 2 < cap; j++) {
+        for (size_t j = gbest_at; j < gbest_at + gbest_len; j++) { /* gbest_len + 2 <= cap */
             char g = re[j];
             if (g == '\\') continue;
             must[o++] = g == '|' ? 0 : (char)(g >= 'A' && g <= 'Z' ? g + 32 : g);

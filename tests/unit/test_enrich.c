@@ -269,6 +269,20 @@ static void test_regex_prefilter(void **st)
     assert_true(m->rxgram[bit >> 6] >> (bit & 63) & 1);
     matcher_free(m);
     fs_unref(a);
+    /* a group too long for the list is not cut (a cut could drop an alternative): the run */
+    char big[1000];
+    size_t k = 0;
+    big[k++] = '(';
+    for (int i = 0; i < 110; i++) k += (size_t)snprintf(big + k, sizeof big - k, "%sq%04d", i ? "|" : "", i);
+    snprintf(big + k, sizeof big - k, ")\\.com\n");
+    a = parse("t.txt", VK_ENRICH_LIST, big, NULL, err, sizeof err);
+    assert_non_null(a);
+    fs[0] = a;
+    m = build(fs, 1);
+    assert_int_equal(m->nrx, 1);
+    assert_memory_equal(m->rx[0].must, ".com\0", 6);
+    matcher_free(m);
+    fs_unref(a);
 }
 
 /* ---- formats: good input ---------------------------------------------------------------------- */
