@@ -344,6 +344,39 @@ static int seg_open(struct vk_syslog *s, uint64_t first)
     return 0;
 }
 
+/* Append bytes (records first..last) to the open segment and count them in it; on failure
+ * the file is cut back to what it held, so it stays whole, and nothing counts. */
+static int seg_append(struct vk_syslog *s, struct iovec *iov, int niov, uint64_t bytes, uint64_t first,
+                      uint64_t last)
+{
+    if (write_all(s->seg_fd, iov, niov)) {
+        int e = errno;
+        if (ftruncate(s->seg_fd, (off_t)s->seg_size)) {
+        }
+        errno = e;
+        return -1;
+    }
+    s->seg_size += bytes;
+    pthread_mutex_lock(&s->mu);
+    struct seg *g = &s->segs[s->nsegs - 1];
+    if (g->size == 0) g->first = first;
+    g->last = last;
+    g->size += bytes;
+    s->spool_bytes += bytes;
+    atomic_store(&s->wseq, last);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+/* A spool write failed: say so once, hold senders, retry in 500 ms. */
+static void spool_failed(struct vk_syslog *s, int64_t now)
+{
+    if (!s->spool_err) vk_err("syslog: spool %s: %s (holding senders)", s->spool_dir, strerror(errno));
+    s->spool_err = errno ? errno : EIO;
+    s->spool_retry_ms = now + 500;
+    STAT_ADD(s->spool_errors, 1);
+}
+
 /* Write ring [written, head) to the spool: one writev per segment touched. Network thread;
  * on error the segment is cut back to its last whole record and the write retried later. */
 static int spool_flush(struct vk_syslog *s, int64_t now)
@@ -396,36 +429,11 @@ static int spool_flush(struct vk_syslog *s, int64_t now)
             bytes += rs;
             pos += rs;
         }
-        if (rc) break;
-        if (bytes && write_all(s->seg_fd, iov, niov)) {
-            int e = errno;
-            if (ftruncate(s->seg_fd, (off_t)s->seg_size)) { /* keep the file whole */
-            }
-            errno = e;
-            rc = -1;
-            break;
-        }
-        s->seg_size += bytes;
+        if (rc || (bytes && (rc = seg_append(s, iov, niov, bytes, first, last)))) break;
         s->written = pos;
-        pthread_mutex_lock(&s->mu);
-        struct seg *g = &s->segs[s->nsegs - 1];
-        if (bytes) {
-            if (g->size == 0) g->first = first;
-            g->last = last;
-            g->size += bytes;
-            s->spool_bytes += bytes;
-            atomic_store(&s->wseq, last);
-        }
-        pthread_mutex_unlock(&s->mu);
     }
-    if (rc) {
-        if (!s->spool_err) vk_err("syslog: spool %s: %s (holding senders)", s->spool_dir, strerror(errno));
-        s->spool_err = errno ? errno : EIO;
-        s->spool_retry_ms = now + 500;
-        STAT_ADD(s->spool_errors, 1);
-    } else {
-        s->spool_err = 0;
-    }
+    if (rc) spool_failed(s, now);
+    else s->spool_err = 0;
     atomic_store_explicit(&s->written_pub, s->written, memory_order_release);
     pthread_mutex_lock(&s->mu);
     if (s->cfg.sync != VK_SPOOL_SYNC_BATCH) {
@@ -449,21 +457,8 @@ static int disk_flush(struct vk_syslog *s, int64_t now)
         if (seg_open(s, s->dfirst)) goto fail;
     }
     struct iovec iov = {s->dbuf, s->dlen};
-    if (write_all(s->seg_fd, &iov, 1)) {
-        int e = errno;
-        if (ftruncate(s->seg_fd, (off_t)s->seg_size)) { /* keep the file whole */
-        }
-        errno = e;
-        goto fail;
-    }
-    s->seg_size += s->dlen;
+    if (seg_append(s, &iov, 1, s->dlen, s->dfirst, s->dlast)) goto fail;
     pthread_mutex_lock(&s->mu);
-    struct seg *g = &s->segs[s->nsegs - 1];
-    if (g->size == 0) g->first = s->dfirst;
-    g->last = s->dlast;
-    g->size += s->dlen;
-    s->spool_bytes += s->dlen;
-    atomic_store(&s->wseq, s->dlast);
     if (s->cfg.sync != VK_SPOOL_SYNC_BATCH) {
         atomic_store(&s->sseq, s->dlast);
         pthread_cond_broadcast(&s->cv_cons);
@@ -474,10 +469,7 @@ static int disk_flush(struct vk_syslog *s, int64_t now)
     s->spool_err = 0;
     return 0;
 fail:
-    if (!s->spool_err) vk_err("syslog: spool %s: %s (holding senders)", s->spool_dir, strerror(errno));
-    s->spool_err = errno ? errno : EIO;
-    s->spool_retry_ms = now + 500;
-    STAT_ADD(s->spool_errors, 1);
+    spool_failed(s, now);
     return -1;
 }
 

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -683,6 +684,54 @@ static void t_spill_to_spool(void **st)
     free(d);
 }
 
+/* The spool cannot be written (here: the file size limit, EFBIG): the receiver says so,
+ * counts it, holds the TCP senders (nothing is dropped, nothing is read that the spool
+ * does not keep) and retries; once writes succeed again every message arrives, in order. */
+static void t_spool_write_fails(void **st)
+{
+    (void)st;
+    char *d = mktmpdir(), spool[300], err[512];
+    snprintf(spool, sizeof spool, "%s/spool", d);
+    struct vk_syslog_cfg cfg = {.urls = "tcp://127.0.0.1:0", .spool_dir = spool, .queue_bytes = 1, .max_msg = 1024,
+                                .segment_bytes = 4 << 20};
+    struct vk_syslog *s = vk_syslog_start(&cfg, err, sizeof err);
+    assert_non_null(s);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 128 << 10; /* the first segment stops growing at 128 KiB */
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    struct sender sd = {port_of(s, "tcp"), 5000}; /* ~1.2 MB of records */
+    pthread_t th;
+    pthread_create(&th, NULL, tcp_sender, &sd);
+    struct vk_syslog_stats ss;
+    for (int i = 0; i < 500; i++) {
+        vk_syslog_stats(s, &ss);
+        if (ss.spool_errors && ss.paused) break;
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    uint64_t held_at = ss.l[0].msgs;
+    assert_true(ss.spool_errors > 0);
+    assert_true(ss.paused > 0);
+    assert_true(held_at < 5000);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0); /* the disk has room again */
+    signal(SIGXFSZ, prev);
+    struct got g = {0};
+    poll_ack_until(s, &g, 5000, 30000);
+    pthread_join(th, NULL);
+    check_sequence(&g, 0);
+    vk_syslog_stats(s, &ss);
+    assert_int_equal(ss.l[0].dropped, 0);
+    fprintf(stderr, "spool write failures: %llu, senders held at %llu of 5000 messages, all delivered\n",
+            (unsigned long long)ss.spool_errors, (unsigned long long)held_at);
+    vk_syslog_stop(s);
+    got_free(&g);
+    rmtree(d);
+    free(d);
+}
+
 static void t_backpressure_and_drops(void **st)
 {
     (void)st;
@@ -888,6 +937,7 @@ int main(void)
         cmocka_unit_test(t_tls),
         cmocka_unit_test(t_spool_crash_replay),
         cmocka_unit_test(t_spill_to_spool),
+        cmocka_unit_test(t_spool_write_fails),
         cmocka_unit_test(t_backpressure_and_drops),
         cmocka_unit_test(t_udp_kernel_drops),
         cmocka_unit_test(t_shutdown_drains),
