@@ -274,6 +274,14 @@ const char *vk_cli_data_dir(const char *opt)
 
 enum { O_DATA = 300, O_ACKS, O_NO_PCAP, O_SET, O_SYSLOG, O_TLS_CERT, O_TLS_KEY, O_TEMPLATES };
 
+/* Once the interface captures (packets from here on are kept by the kernel until read),
+ * say so, as tcpdump does: scripts and tests wait for this line. */
+static void live_banner(const struct vk_capture_live_opts *o)
+{
+    fprintf(stderr, "vakt: listening on %s (snaplen %d%s%s%s)\n", o->iface, o->snaplen > 0 ? o->snaplen : 65535,
+            o->promisc ? ", promiscuous" : "", o->bpf ? ", filter " : "", o->bpf ? o->bpf : "");
+}
+
 static int cmd_ingest(int argc, char **argv)
 {
     static const struct option lo[] = {COMMON_LONGOPTS,
@@ -369,9 +377,10 @@ static int cmd_ingest(int argc, char **argv)
     struct vk_capture *cap;
     int rc;
     if (iface) {
-        struct vk_capture_live_opts lo2 = {.iface = iface, .promisc = true};
+        struct vk_capture_live_opts lo2 = {.iface = iface, .bpf = c.bpf, .promisc = true};
         c.po.live = true;
         rc = vk_capture_open_live(&cap, &lo2);
+        if (!rc) live_banner(&lo2);
     } else {
         rc = vk_capture_open_files(&cap, argv + optind, argc - optind, c.bpf);
     }
@@ -532,6 +541,7 @@ static int cmd_capture(int argc, char **argv)
         vk_json_free(&c.out.j);
         return 2;
     }
+    live_banner(&lo2);
     setvbuf(stdout, NULL, _IOLBF, 0);
     return common_run(&c, cap);
 }
