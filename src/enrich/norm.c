@@ -6,6 +6,9 @@
  * (pointer, length) of untrusted text, writes into a caller's buffer and allocates
  * nothing. */
 #include <ctype.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "enrich_int.h"
 
@@ -48,7 +51,61 @@ bool ioc_is_hex(const char *s, size_t n)
     return n > 0;
 }
 
-/* Unrolled over the 1-3 digits of each part: ~4 instructions a character. */
+static inline uint64_t load8(const char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+#ifdef __SSE2__
+/* The n (7-15) bytes of s in a vector, zero above n, read without touching s[n] or beyond:
+ * two overlapping 8-byte loads (two 4-byte ones for n = 7). */
+static inline __m128i load_short(const char *s, size_t n)
+{
+    uint64_t lo, hi = 0;
+    if (n >= 8) {
+        lo = load8(s);
+        hi = (load8(s + n - 8) >> (8 * (15 - n))) >> 8; /* s[8..n) */
+    } else {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        lo = a | (uint64_t)b << (8 * (n - 4)); /* the overlap ORs equal bytes */
+    }
+    return _mm_set_epi64x((long long)hi, (long long)lo);
+}
+
+/* The digits' and the dots' positions as bit masks (two compares), then the four parts
+ * from the dots' places, with no branch on the text: addresses have 1-3 digits per part
+ * at random, and the branches of a digit-at-a-time parser mispredict on them (an IPv4
+ * lookup against a cache-resident matcher, bench/intel.sh with INTEL_N=20000: ~34 ns
+ * before, ~28 ns now). */
+bool ioc_ip4(const char *s, size_t n, uint32_t *out)
+{
+    if (n < 7 || n > 15) return false;
+    __m128i v = load_short(s, n), d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    unsigned dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+    unsigned dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+    uint8_t b[19] = {0}; /* b[3 + i]: digit i; three zero bytes before the first */
+    _mm_storeu_si128((__m128i *)(b + 3), d);
+    unsigned r1 = dot & (dot - 1), r2 = r1 & (r1 - 1); /* dot without its lowest 1 and 2 bits */
+    unsigned e[4] = {(unsigned)__builtin_ctz(dot | 1u << 16), (unsigned)__builtin_ctz(r1 | 1u << 16),
+                     (unsigned)__builtin_ctz(r2 | 1u << 16), (unsigned)n}; /* where each part ends */
+    bool ok = (dig | dot) == (1u << n) - 1 && r2 && !(r2 & (r2 - 1)); /* three dots */
+    uint32_t ip = 0;
+    for (int i = 0; i < 4; i++) { /* unrolled; e[i] <= 16, so b[e[i]..e[i]+2] is in bounds */
+        unsigned len = e[i] - (i ? e[i - 1] + 1 : 0);
+        unsigned x = b[e[i] + 2] + (b[e[i] + 1] * 10u & -(unsigned)(len >= 2)) + (b[e[i]] * 100u & -(unsigned)(len >= 3));
+        ok &= len - 1 <= 2 && x <= 255;
+        ip = ip << 8 | (x & 255);
+    }
+    if (!ok) return false;
+    *out = ip;
+    return true;
+}
+#else
+/* One part of 1-3 digits at a time. */
 bool ioc_ip4(const char *s, size_t n, uint32_t *out)
 {
     if (n < 7 || n > 15) return false;
@@ -78,6 +135,7 @@ bool ioc_ip4(const char *s, size_t n, uint32_t *out)
     *out = ip;
     return true;
 }
+#endif
 
 static int hexval(char c)
 {
@@ -236,13 +294,56 @@ static const unsigned char dom_chr[256] = {
 #undef H8
 };
 
-/* One table read a character. */
+#ifdef __SSE2__
+/* 16 bytes of a name: lower-cased into *o; returns the mask of the allowed bytes and sets
+ * *dots to the mask of the dots. Signed compares: bytes >= 0x80 are negative. */
+static inline unsigned dom_chunk(__m128i v, __m128i *o, unsigned *dots)
+{
+#define IN(lo, hi) _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8((char)((lo) - 1))), _mm_cmplt_epi8(v, _mm_set1_epi8((char)((hi) + 1))))
+    __m128i up = IN('A', 'Z'), dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    __m128i ok = _mm_or_si128(_mm_or_si128(up, IN('a', 'z')), _mm_or_si128(IN('0', '9'), dot));
+    ok = _mm_or_si128(ok, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_'))));
+    ok = _mm_or_si128(ok, _mm_cmplt_epi8(v, _mm_setzero_si128()));
+#undef IN
+    *o = _mm_add_epi8(v, _mm_and_si128(up, _mm_set1_epi8(0x20)));
+    *dots = (unsigned)_mm_movemask_epi8(dot);
+    return (unsigned)_mm_movemask_epi8(ok);
+}
+#endif
+
+/* Lower-cased; 0 for a byte that is not allowed or an empty label. 16 bytes at a time. */
 size_t ioc_norm_domain(const char *s, size_t n, char *out, size_t cap)
 {
     if (n >= 2 && s[0] == '*' && s[1] == '.') s += 2, n -= 2;
     else if (n >= 1 && s[0] == '.') s++, n--;
     while (n && s[n - 1] == '.') n--;
     if (n == 0 || n >= cap || n > 1024) return 0;
+#ifdef __SSE2__
+    if (n >= 7 && cap >= 17) {
+        __m128i o;
+        unsigned dots, prev = 1; /* a dot "before" the name: a leading dot is an empty label */
+        if (n < 16) {
+            unsigned all = (1u << n) - 1, ok = dom_chunk(load_short(s, n), &o, &dots);
+            if ((ok & all) != all || (dots & (dots << 1 | prev))) return 0;
+            _mm_storeu_si128((__m128i *)out, o);
+        } else {
+            size_t i = 0;
+            for (; i + 16 <= n; i += 16) {
+                unsigned ok = dom_chunk(_mm_loadu_si128((const __m128i *)(s + i)), &o, &dots);
+                if (ok != 0xffff || (dots & (dots << 1 | prev))) return 0;
+                _mm_storeu_si128((__m128i *)(out + i), o);
+                prev = dots >> 15;
+            }
+            if (i < n) { /* the last 16 bytes, overlapping: the pair across i is inside them */
+                unsigned ok = dom_chunk(_mm_loadu_si128((const __m128i *)(s + n - 16)), &o, &dots);
+                if (ok != 0xffff || (dots & dots << 1 & 0xffff)) return 0;
+                _mm_storeu_si128((__m128i *)(out + n - 16), o);
+            }
+        }
+        out[n] = 0;
+        return n;
+    }
+#endif
     unsigned char prev = '.';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = dom_chr[(unsigned char)s[i]];

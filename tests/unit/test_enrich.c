@@ -103,6 +103,119 @@ static void test_classify(void **st)
     assert_int_equal(t, IOC_NONE);
 }
 
+/* Plain readings of the rules, to check the vectorised parsers against: an IPv4 address is
+ * four parts of 1-3 digits, each <= 255, joined by dots; a name is lower-cased, bytes from
+ * [a-z0-9._-] and >= 0x80 only, and no empty label. */
+static bool ref_ip4(const char *s, size_t n, uint32_t *out)
+{
+    uint32_t ip = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part && (i >= n || s[i++] != '.')) return false;
+        unsigned v = 0, d = 0;
+        while (i < n && s[i] >= '0' && s[i] <= '9' && d < 4) v = v * 10 + (unsigned)(s[i++] - '0'), d++;
+        if (d == 0 || d > 3 || v > 255) return false;
+        ip = ip << 8 | v;
+    }
+    if (i != n) return false;
+    *out = ip;
+    return true;
+}
+
+static size_t ref_domain(const char *s, size_t n, char *out)
+{
+    if (n >= 2 && s[0] == '*' && s[1] == '.') s += 2, n -= 2;
+    else if (n >= 1 && s[0] == '.') s++, n--;
+    while (n && s[n - 1] == '.') n--;
+    if (n == 0) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+        bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c >= 0x80;
+        if (!ok || (c == '.' && (i == 0 || s[i - 1] == '.'))) return 0;
+        out[i] = (char)c;
+    }
+    out[n] = 0;
+    return n;
+}
+
+static uint64_t xs(uint64_t *r)
+{
+    *r ^= *r << 13;
+    *r ^= *r >> 7;
+    *r ^= *r << 17;
+    return *r;
+}
+
+static void test_ip4_and_names(void **st)
+{
+    (void)st;
+    static const struct {
+        const char *s;
+        uint32_t ip; /* 0: refused */
+    } ips[] = {
+        {"1.2.3.4", 0x01020304},       {"255.255.255.255", 0xffffffff}, {"10.0.0.1", 0x0a000001},
+        {"192.168.100.200", 0xc0a864c8}, {"01.02.003.4", 0x01020304},   {"0.0.0.1", 1},
+        {"256.1.1.1", 0},              {"1.2.3", 0},                    {"1.2.3.4.", 0},
+        {".1.2.3.4", 0},               {"1..2.3", 0},                   {"1.2.3.4.5", 0},
+        {"1.2.3.1234", 0},             {"1.2.3.-4", 0},                 {"1.2.3.4 ", 0},
+        {"1.2.3.4a", 0},               {"1234.1.1.1", 0},               {"1.2.3.999", 0},
+    };
+    for (size_t i = 0; i < sizeof ips / sizeof *ips; i++) {
+        uint32_t v = 0;
+        bool ok = ioc_ip4(ips[i].s, strlen(ips[i].s), &v);
+        if (ok != (ips[i].ip != 0) || (ok && v != ips[i].ip)) fail_msg("ioc_ip4(\"%s\"): %d %08x", ips[i].s, ok, v);
+    }
+    /* the length given is the end: the bytes after it are not part of the address */
+    uint32_t v;
+    assert_true(ioc_ip4("10.1.2.34", 8, &v));
+    assert_int_equal(v, 0x0a010203);
+    assert_false(ioc_ip4("10.1.2.", 7, &v));
+    char d[64];
+    assert_int_equal(ioc_norm_domain("WWW.Example.COM.", 16, d, sizeof d), 15);
+    assert_string_equal(d, "www.example.com");
+    assert_int_equal(ioc_norm_domain("a-very-long-label-name.with_underscore.Example.Org", 50, d, sizeof d), 50);
+    assert_string_equal(d, "a-very-long-label-name.with_underscore.example.org");
+    assert_int_equal(ioc_norm_domain("abcdefghijklmnop..x.com", 23, d, sizeof d), 0); /* ".." across 16 bytes */
+    assert_int_equal(ioc_norm_domain("abcdefghijklmno..x.com", 22, d, sizeof d), 0);
+    assert_int_equal(ioc_norm_domain("abcdefghijklmno..qrstuvwxyzabcdef.com", 37, d, sizeof d), 0);
+    assert_int_equal(ioc_norm_domain("exa mple.com", 12, d, sizeof d), 0);
+    assert_int_equal(ioc_norm_domain("\xc3\xa9t\xc3\xa9.example", 12, d, sizeof d), 12); /* raw UTF-8 kept */
+    /* random values against the plain readings: well-formed ones (random parts and labels),
+     * half of them then damaged by one random byte; lengths 1-83 */
+    static const char lab[] = "abcXYZ019-_\xc3", junk[] = "0123456789.abcXYZ-_\x80\xff@ /:*";
+    uint64_t r = 0x2545F4914F6CDD1Dull;
+    char buf[96], o1[96], o2[96];
+    unsigned nip = 0, ndom = 0;
+    for (int it = 0; it < 400000; it++) {
+        bool ip = it & 1;
+        size_t n = 0;
+        if (ip) {
+            for (int p = 0; p < 4; p++) n += (size_t)snprintf(buf + n, sizeof buf - n, p ? ".%u" : "%u", (unsigned)(xs(&r) % 300));
+        } else {
+            for (int l = 0, nl = 1 + (int)(xs(&r) % 4); l < nl; l++) {
+                if (l) buf[n++] = '.';
+                for (int k = 0, kl = 1 + (int)(xs(&r) % 20); k < kl; k++) buf[n++] = lab[xs(&r) % (sizeof lab - 1)];
+            }
+        }
+        if (xs(&r) % 2) {
+            size_t at = xs(&r) % n;
+            buf[at] = junk[xs(&r) % (sizeof junk - 1)];
+        }
+        if (ip) {
+            uint32_t a = 0, b = 0;
+            bool x = ioc_ip4(buf, n, &a), y = ref_ip4(buf, n, &b);
+            if (x != y || a != b) fail_msg("ioc_ip4(\"%.*s\"): %d %08x, expected %d %08x", (int)n, buf, x, a, y, b);
+            nip += y;
+        } else {
+            size_t x = ioc_norm_domain(buf, n, o1, sizeof o1), y = ref_domain(buf, n, o2);
+            if (x != y || (x && memcmp(o1, o2, x + 1))) fail_msg("ioc_norm_domain(\"%.*s\"): %zu, expected %zu", (int)n, buf, x, y);
+            ndom += y > 0;
+        }
+    }
+    assert_true(nip > 50000 && nip < 150000 && ndom > 100000 && ndom < 195000); /* valid and refused both */
+}
+
 static void test_url_norm(void **st)
 {
     (void)st;
@@ -809,7 +922,7 @@ int main(void)
 {
     setenv("VAKT_GEO_DIR", "/nonexistent", 1); /* geo is tested in test_enrich_corpus */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_classify),   cmocka_unit_test(test_url_norm),    cmocka_unit_test(test_lpm),
+        cmocka_unit_test(test_classify),   cmocka_unit_test(test_ip4_and_names),   cmocka_unit_test(test_url_norm),    cmocka_unit_test(test_lpm),
         cmocka_unit_test(test_domains), cmocka_unit_test(test_costly_regex_trail), cmocka_unit_test(test_regex_prefilter), cmocka_unit_test(test_apply_regex),    cmocka_unit_test(test_list),        cmocka_unit_test(test_csv),
         cmocka_unit_test(test_stix),       cmocka_unit_test(test_misp),        cmocka_unit_test(test_bad_feeds),
         cmocka_unit_test(test_warninglists), cmocka_unit_test(test_cache),     cmocka_unit_test(test_apply),
