@@ -1045,6 +1045,7 @@ void vk_enrich_on_new(struct vk_enrich *e, vk_enrich_new_fn fn, void *ud)
 static void *refresher(void *arg)
 {
     struct vk_enrich *e = arg;
+    pthread_setname_np(pthread_self(), "vakt-intel"); /* top -H, perf, gdb */
     pthread_mutex_lock(&e->stop_mu);
     while (!e->stop) {
         struct timespec ts;

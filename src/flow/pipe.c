@@ -190,6 +190,7 @@ static void give_free(struct worker *w, struct batch *b)
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
+    pthread_setname_np(pthread_self(), "vakt-worker"); /* top -H, perf, gdb */
     struct vk_pkt pkt;
     struct vk_decoded d;
     for (;;) {

@@ -575,6 +575,7 @@ static void wait_ms(pthread_cond_t *cv, pthread_mutex_t *mu, int64_t ms)
 static void *sync_main(void *arg)
 {
     struct vk_syslog *s = arg;
+    pthread_setname_np(pthread_self(), "vakt-spoolsync"); /* top -H, perf, gdb */
     enum vk_spool_sync pol = s->cfg.sync;
     uint64_t seen = atomic_load(&s->written_pub), wseen = atomic_load(&s->wseq);
     bool dirty = false; /* written but not yet fdatasync'ed */
@@ -1296,6 +1297,7 @@ static void net_stop(struct vk_syslog *s, int64_t now)
 static void *net_main(void *arg)
 {
     struct vk_syslog *s = arg;
+    pthread_setname_np(pthread_self(), "vakt-syslog"); /* top -H, perf, gdb */
     struct epoll_event ev[64];
     int64_t last_sweep = vk_loginput_now_ms();
     while (!atomic_load(&s->stop_net)) {

@@ -157,6 +157,7 @@ static bool blk_write(struct vk_pcaparch *a, struct blk *b)
 static void *flusher_main(void *arg)
 {
     struct vk_pcaparch *a = arg;
+    pthread_setname_np(pthread_self(), "vakt-pcapflush"); /* top -H, perf, gdb */
     pthread_mutex_lock(&a->qmu);
     for (;;) {
         while (!a->qhead && !a->stop) pthread_cond_wait(&a->qcv, &a->qmu);
