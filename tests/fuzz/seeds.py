@@ -3,7 +3,8 @@
 shared corpus: Ethernet frames (fuzz_decode: DLT byte + frame; fuzz_flow: framed sequences
 of a capture's packets), transport payloads (parser harnesses, via tshark), log lines
 (fuzz_logs, fuzz_logs_tmpl with the shipped templates, fuzz_syslog_frame as TCP streams),
-feeds (fuzz_feed: corpus/intel files behind a format byte) or query texts (fuzz_query:
+feeds (fuzz_feed: corpus/intel files behind a format byte), record values (fuzz_enrich)
+or query texts (fuzz_query:
 the examples of docs/QUERY.md)."""
 import glob
 import os
@@ -62,6 +63,21 @@ elif name == "fuzz_feed":
         put(bytes([fmt]) + open(f, "rb").read(65536))
         if n >= 200:
             break
+elif name == "fuzz_enrich":
+    # records of [key index][length][value]; key indexes as in fuzz_enrich.c's keys[]
+    vals = [(0, b"10.1.2.3"), (1, b"192.168.1.77"), (2, b"2001:db8:1::5"), (1, b"2001:0db8:0000::1"),
+            (4, b"www.Evil.Example."), (5, b"x.bad.co.uk"), (6, b"dga123.wildcard-test.com"), (7, b"foozzz.xyz"),
+            (8, b"abc.onion.to"), (9, b"evil.example.ip-adress.com"), (11, b"evil-url.example/bad/path?x=1"),
+            (12, b"/malicious-login.php"), (13, b"D41D8CD98F00B204E9800998ECF8427E"),
+            (14, b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            (17, b"Mozilla/5.0"), (18, b"Bad@Evil.Example"), (0, b"6.6.6.6"), (20, b"printer.lan")]
+    for i in range(len(vals)):
+        put(b"".join(bytes([k, len(v)]) + v for k, v in vals[i:i + 4]))
+    for p in pcaps[:40]:  # the capture's addresses as the records' values
+        fr = [f for link, f in frames(p, 20) if link == 1 and len(f) >= 34 and f[12:14] == b"\x08\x00"]
+        ips = [".".join(str(b) for b in f[26:30]).encode() for f in fr] + [".".join(str(b) for b in f[30:34]).encode() for f in fr]
+        if ips:
+            put(b"".join(bytes([k % 2, len(v)]) + v for k, v in enumerate(ips[:16])))
 elif name == "fuzz_logs":
     for lines in loghub_lines():
         put(b"\n".join(lines))
