@@ -73,11 +73,14 @@ static void show_progress(struct lctx *c, bool force)
     fprintf(stderr, "\r%s: %llu lines  %.0f lines/s   ", c->cmd, (unsigned long long)c->lines, c->lines / dt);
 }
 
-/* The store commits only when told (make_durable), after the log archive is flushed, so a
- * committed event never points at a raw line that is not on disk. */
+/* The store holds events (cfg.hold) until the log archive has flushed their raw lines:
+ * make_durable flushes the archive, then releases the events to the writer, so a committed
+ * event never points at a raw line that a crash lost. Every DURABLE_EVERY lines it does so
+ * without waiting (the writer commits while parsing goes on); where an acknowledgement
+ * follows (tail offsets, the syslog spool) it also waits for the commit. */
 #define DURABLE_EVERY 50000u
 
-static int make_durable(struct lctx *c);
+static int make_durable(struct lctx *c, bool wait);
 
 /* One line: archive, parse, store. O(line) plus the parser's work. */
 static int on_line(void *ud, const struct vk_logline *l)
@@ -110,7 +113,7 @@ static int on_line(void *ud, const struct vk_logline *l)
     }
     c->lines++;
     c->last_seq = l->seq;
-    if (c->lines - c->durable_lines >= DURABLE_EVERY && make_durable(c) != 0) {
+    if (c->lines - c->durable_lines >= DURABLE_EVERY && make_durable(c, false) != 0) {
         c->rc = VK_EIO;
         return 1;
     }
@@ -118,15 +121,17 @@ static int on_line(void *ud, const struct vk_logline *l)
     return g_stop ? 2 : 0;
 }
 
-/* Everything delivered so far is durable after this returns 0. */
-static int make_durable(struct lctx *c)
+/* The events delivered so far may be committed; with wait, they are durable once this
+ * returns 0. */
+static int make_durable(struct lctx *c, bool wait)
 {
     c->durable_lines = c->lines;
     if (c->arch && vk_logarch_flush(c->arch) != 0) {
         snprintf(c->err, sizeof c->err, "log archive: %s", vk_logarch_error(c->arch));
         return VK_EIO;
     }
-    if (vk_store_sync(c->store) != 0) {
+    vk_store_release(c->store);
+    if (wait && vk_store_sync(c->store) != 0) {
         snprintf(c->err, sizeof c->err, "%s", vk_store_error(c->store));
         return VK_EIO;
     }
@@ -162,7 +167,8 @@ static int open_parts(struct lctx *c, const char *data, const char *templates, b
         fprintf(stderr, "vakt %s: %s\n", c->cmd, err);
         return 2;
     }
-    cfg.batch_records = 2 * DURABLE_EVERY; /* commits come from make_durable only */
+    cfg.hold = true; /* commits only what make_durable released */
+    cfg.batch_records = 2 * DURABLE_EVERY;
     cfg.queue_records = 4 * DURABLE_EVERY;
     cfg.batch_ms = 24u * 3600 * 1000;
     c->store = vk_store_open(data, VK_STORE_WRITE, &cfg, err, sizeof err);
@@ -201,7 +207,7 @@ static int open_parts(struct lctx *c, const char *data, const char *templates, b
 static int close_parts(struct lctx *c, int rc)
 {
     if (c->progress) fprintf(stderr, "\r%80s\r", "");
-    if (c->store && !rc) rc = make_durable(c) ? 1 : 0;
+    if (c->store && !rc) rc = make_durable(c, true) ? 1 : 0;
     if (c->err[0]) fprintf(stderr, "vakt %s: %s\n", c->cmd, c->err);
     double dt = mono() - c->t0;
     fprintf(stderr, "vakt %s: %llu lines stored in %.1f s (%.0f lines/s)%s\n", c->cmd, (unsigned long long)c->lines, dt,
@@ -283,13 +289,13 @@ int vk_cli_ingest_logs(int argc, char **argv)
         }
         if (c.arch) vk_logarch_tick(c.arch, wall_ms());
         if (mono() >= next_ack && c.lines != acked) { /* durable first, then move the offsets */
-            if (make_durable(&c) || vk_tail_ack(t, err, sizeof err)) break;
+            if (make_durable(&c, true) || vk_tail_ack(t, err, sizeof err)) break;
             acked = c.lines;
             next_ack = mono() + 1;
         }
         show_progress(&c, false);
     }
-    if (!c.rc && !make_durable(&c)) vk_tail_ack(t, err, sizeof err);
+    if (!c.rc && !make_durable(&c, true)) vk_tail_ack(t, err, sizeof err);
     vk_tail_close(t);
     return close_parts(&c, c.rc ? 1 : 0);
 }
@@ -329,7 +335,7 @@ int vk_cli_ingest_syslog(const char *data, const char *urls, const char *cert, c
         }
         if (c.arch) vk_logarch_tick(c.arch, wall_ms());
         if ((mono() >= next_ack || (stopping && r == 0)) && c.last_seq != acked) {
-            if (make_durable(&c)) break;
+            if (make_durable(&c, true)) break;
             vk_syslog_ack(s, c.last_seq); /* stored: the spool may forget up to here */
             acked = c.last_seq;
             next_ack = mono() + 0.2;

@@ -35,6 +35,7 @@ struct vk_store {
     size_t min_batch;             /* the writer starts a batch once this many are queued */
     struct vk_slab *slab, *slab_free; /* the one being filled; emptied ones to reuse */
     uint64_t queued, committed;   /* records put, records durable */
+    uint64_t released, taken;     /* cfg.hold: records the writer may take; records it took */
     bool stop, failed, writer_up;
     uint64_t flush_upto;          /* vk_store_sync wants everything queued up to here now */
     char error[512];
@@ -201,6 +202,14 @@ static void rec_free(struct vk_store *s, struct vk_store_rec *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Queued records the writer may take now: with cfg.hold, only those released. */
+static size_t takeable(const struct vk_store *s)
+{
+    if (!s->cfg.hold) return s->count;
+    uint64_t r = s->released - s->taken;
+    return r < s->count ? (size_t)r : s->count;
+}
+
 static void *writer_main(void *arg)
 {
     struct vk_store *s = arg;
@@ -218,8 +227,8 @@ static void *writer_main(void *arg)
          * all that is queued (up to a batch): an idle writer starts early, so its work
          * overlaps the producer's and little is left when the input ends, while a busy
          * one finds full batches waiting */
-        while (!s->count && !s->stop) pthread_cond_wait(&s->cv_take, &s->mu);
-        if (!s->count && s->stop) break;
+        while (!takeable(s) && !s->stop) pthread_cond_wait(&s->cv_take, &s->mu);
+        if (!takeable(s) && s->stop) break; /* with cfg.hold, what was never released is dropped */
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
         dl.tv_sec += s->cfg.batch_ms / 1000;
@@ -228,9 +237,10 @@ static void *writer_main(void *arg)
             dl.tv_sec++;
             dl.tv_nsec -= 1000000000L;
         }
-        while (s->count < s->min_batch && !s->stop && s->flush_upto <= s->committed)
+        while (takeable(s) < s->min_batch && !s->stop && s->flush_upto <= s->committed)
             if (pthread_cond_timedwait(&s->cv_take, &s->mu, &dl) == ETIMEDOUT) break;
-        size_t n = s->count < max ? s->count : max;
+        size_t n = takeable(s) < max ? takeable(s) : max;
+        s->taken += n;
         for (size_t i = 0; i < n; i++) {
             batch[i] = s->ring[s->head];
             memset(&s->ring[s->head], 0, sizeof s->ring[s->head]);
@@ -366,7 +376,13 @@ int vk_store_put(struct vk_store *s, const struct vk_meta *rec, const struct vk_
     uint32_t npos = pos ? pos->n : 0;
     size_t ni = rec->n * sizeof *rec->items, np = npos * sizeof *r.pos;
     pthread_mutex_lock(&s->mu);
-    while (s->count == s->cap && !s->failed) pthread_cond_wait(&s->cv_put, &s->mu);
+    while (s->count == s->cap && !s->failed) {
+        if (!takeable(s)) { /* cfg.hold, and all of it unreleased: waiting would never end */
+            pthread_mutex_unlock(&s->mu);
+            return VK_EINVAL;
+        }
+        pthread_cond_wait(&s->cv_put, &s->mu);
+    }
     if (s->failed) {
         pthread_mutex_unlock(&s->mu);
         return VK_EIO;
@@ -404,7 +420,7 @@ int vk_store_sync(struct vk_store *s)
 {
     if (s->mode != VK_STORE_WRITE) return 0;
     pthread_mutex_lock(&s->mu);
-    uint64_t target = s->queued;
+    uint64_t target = s->cfg.hold ? s->released : s->queued;
     s->flush_upto = target;
     pthread_cond_signal(&s->cv_take);
     while (s->committed < target && !s->failed) {
@@ -414,6 +430,15 @@ int vk_store_sync(struct vk_store *s)
     int rc = s->failed ? VK_EIO : 0;
     pthread_mutex_unlock(&s->mu);
     return rc;
+}
+
+void vk_store_release(struct vk_store *s)
+{
+    if (s->mode != VK_STORE_WRITE) return;
+    pthread_mutex_lock(&s->mu);
+    s->released = s->queued;
+    pthread_cond_signal(&s->cv_take);
+    pthread_mutex_unlock(&s->mu);
 }
 
 int vk_store_close(struct vk_store *s)

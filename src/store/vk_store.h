@@ -38,6 +38,8 @@ struct vk_store_cfg {
     uint64_t meta_max_age_s;
     uint32_t cache_mb;           /* SQLite page cache per connection (default 32) */
     uint32_t page_size;          /* SQLite page size of a new meta store (default 32768) */
+    bool hold;                   /* write only records released by vk_store_release (not a
+                                  * vakt.conf key: the caller's contract, see below) */
 };
 void vk_store_cfg_default(struct vk_store_cfg *c);
 /* Read DIR/vakt.conf (key = value lines, keys as the field names above) over c.
@@ -62,8 +64,14 @@ uint64_t vk_store_archive_packet(void *store, unsigned worker, const struct vk_p
 /* Queue one record (copied). Blocks while the queue is full. Returns 0 or a negative code
  * when the writer failed (the message is in vk_store_error). */
 int vk_store_put(struct vk_store *s, const struct vk_meta *rec, const struct vk_flow_pos *pos);
-/* Write and commit everything queued so far; returns when it is durable. */
+/* Write and commit everything queued so far (with cfg.hold: everything released so far);
+ * returns when it is durable. */
 int vk_store_sync(struct vk_store *s);
+/* cfg.hold: the records queued so far may be written and committed from now on. A caller
+ * whose records point at data it writes elsewhere (log events at their raw lines) holds
+ * them until that data is durable, so that no committed record points at bytes a crash
+ * lost. Records never released are not written, not even by vk_store_close. */
+void vk_store_release(struct vk_store *s);
 /* Called by the writer thread after each commit with the running count of records
  * committed (for `vakt ingest --acks`). */
 void vk_store_on_commit(struct vk_store *s, void (*fn)(void *ud, uint64_t records), void *ud);
