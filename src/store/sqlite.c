@@ -32,6 +32,7 @@ struct sq {
     int *to_key;
     size_t nmap;
     sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
+    sqlite3_stmt *ins_keym[VK_K__COUNT]; /* LISTS_PER_INSERT lists in one statement */
     struct vk_buf body, pos;
     struct irow *rows;         /* index rows of a batch, kept between batches */
     uint64_t *ht;              /* open addressing over them, for the value counts: hash tag << 32 | row + 1 */
@@ -256,7 +257,7 @@ static void sq_close(void *b)
     sqlite3_finalize(q->ins_recx);
     sqlite3_finalize(q->ins_batch);
     sqlite3_finalize(q->ins_agg);
-    for (int k = 0; k < VK_K__COUNT; k++) sqlite3_finalize(q->ins_key[k]);
+    for (int k = 0; k < VK_K__COUNT; k++) sqlite3_finalize(q->ins_key[k]), sqlite3_finalize(q->ins_keym[k]);
     /* A WAL left behind is read whole by every process that opens the store next (SQLite
      * rebuilds its index when the first connection opens): 0.5 s per `vakt query` with
      * 1.7 GB, ~30 ms with 64 MiB. The writer empties it as it stops only when it is over
@@ -337,6 +338,8 @@ static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
 /* Keys whose values are (nearly) unique per record get no running counts: agg would hold
  * a row per record for them. Their unfiltered value counts sum the posting lists. */
 static bool no_agg(int k) { return vk_key_unique((enum vk_key)k); }
+
+#define LISTS_PER_INSERT 64
 
 static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
 {
@@ -527,40 +530,55 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         total += rows[q->ord[i].i].acnt;
     }
     for (size_t i = 0; i < nrows; i++) q->rids[fill[rows[i].rep_of]++] = rows[i].rid;
-    size_t at = 0;
-    for (size_t i = 0; i < nrep && !rc; i++) {
-        if (i + 2 < nrep) { /* rows in value order are read at random: fetch ahead */
-            const char *nx = (const char *)&rows[q->ord[i + 2].i];
-            __builtin_prefetch(nx);
-            __builtin_prefetch(nx + sizeof *rows - 1);
-        }
-        if (i + 1 < nrep) __builtin_prefetch(rows[q->ord[i + 1].i].v.p);
-        struct irow *w = &rows[q->ord[i].i];
-        sqlite3_stmt **st = &q->ins_key[w->key];
+    /* the lists, LISTS_PER_INSERT to a statement while a key's run lasts (a statement's
+     * own cost, about as much as its B-tree insert, is then paid once for all of them), the
+     * rest one at a time; each list's encoding has its own place in q->list until its
+     * statement ran (at most 10 bytes a rid, the room q->list has per row) */
+    size_t at = 0, lo = 0;
+    for (size_t i = 0; i < nrep && !rc;) {
+        uint16_t key = (uint16_t)(q->ord[i].sk >> 48); /* sort_key puts the key on top */
+        size_t run = 1;
+        while (run < LISTS_PER_INSERT && i + run < nrep && (uint16_t)(q->ord[i + run].sk >> 48) == key) run++;
+        size_t m = run == LISTS_PER_INSERT ? LISTS_PER_INSERT : 1;
+        sqlite3_stmt **st = m > 1 ? &q->ins_keym[key] : &q->ins_key[key];
         if (!*st) {
-            char sql[256];
-            snprintf(sql, sizeof sql, "INSERT INTO %s(v, b, n, rids) VALUES(?, ?, ?, ?)", vk_query_sql_table((enum vk_key)w->key));
+            char sql[LISTS_PER_INSERT * 12 + 128];
+            int o = snprintf(sql, sizeof sql, "INSERT INTO %s(v, b, n, rids) VALUES(?, ?, ?, ?)", vk_query_sql_table((enum vk_key)key));
+            for (size_t j = 1; j < m; j++) o += snprintf(sql + o, sizeof sql - (size_t)o, ",(?,?,?,?)");
             if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
                 snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
                 rc = VK_EIO;
                 break;
             }
         }
-        size_t k = w->acnt;
-        size_t len = vk_query_rids_encode(q->rids + at, k, q->list);
-        at += k;
-        bind_param(*st, 1, &w->v);
-        sqlite3_bind_int64(*st, 2, rid_lo);
-        sqlite3_bind_int64(*st, 3, (int64_t)k);
-        sqlite3_bind_blob(*st, 4, q->list, (int)len, SQLITE_STATIC);
+        for (size_t j = 0; j < m; j++) {
+            if (i + j + 4 < nrep) { /* rows in value order are read at random: fetch ahead */
+                const char *nx = (const char *)&rows[q->ord[i + j + 4].i];
+                __builtin_prefetch(nx);
+                __builtin_prefetch(nx + sizeof *rows - 1);
+            }
+            struct irow *w = &rows[q->ord[i + j].i];
+            size_t k = w->acnt;
+            size_t len = vk_query_rids_encode(q->rids + at, k, q->list + lo);
+            int p = 4 * (int)j;
+            bind_param(*st, p + 1, &w->v);
+            sqlite3_bind_int64(*st, p + 2, rid_lo);
+            sqlite3_bind_int64(*st, p + 3, (int64_t)k);
+            sqlite3_bind_blob(*st, p + 4, q->list + lo, (int)len, SQLITE_STATIC);
+            at += k;
+            lo += len;
+        }
         if ((rc = step_done(q, *st, err, errlen))) break;
-        if (no_agg(w->key)) continue;
-        sqlite3_bind_int(q->ins_agg, 1, q->to_pid[w->key]);
-        bind_param(q->ins_agg, 2, &w->v);
-        sqlite3_bind_int64(q->ins_agg, 3, (int64_t)w->acnt);
-        sqlite3_bind_int64(q->ins_agg, 4, (int64_t)w->ases);
-        sqlite3_bind_int64(q->ins_agg, 5, (int64_t)w->abytes);
-        rc = step_done(q, q->ins_agg, err, errlen);
+        for (size_t j = 0; j < m && !rc && !no_agg(key); j++) {
+            struct irow *w = &rows[q->ord[i + j].i];
+            sqlite3_bind_int(q->ins_agg, 1, q->to_pid[key]);
+            bind_param(q->ins_agg, 2, &w->v);
+            sqlite3_bind_int64(q->ins_agg, 3, (int64_t)w->acnt);
+            sqlite3_bind_int64(q->ins_agg, 4, (int64_t)w->ases);
+            sqlite3_bind_int64(q->ins_agg, 5, (int64_t)w->abytes);
+            rc = step_done(q, q->ins_agg, err, errlen);
+        }
+        i += m;
     }
     if (!rc && n) {
         struct timespec ts;
