@@ -23,6 +23,9 @@
 #include "store_int.h"
 
 #define NOPID 0xffffu
+#define LISTS_PER_INSERT 64 /* posting lists (and their counts) in one INSERT, see sq_write_batch */
+/* the tail of every insert into agg: a value already counted adds to its counts */
+#define AGG_UPSERT " ON CONFLICT(pid, v) DO UPDATE SET n = n + excluded.n, sessions = sessions + excluded.sessions, bytes = bytes + excluded.bytes"
 
 struct sq {
     sqlite3 *db;
@@ -32,7 +35,7 @@ struct sq {
     int *to_key;
     size_t nmap;
     sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
-    sqlite3_stmt *ins_keym[VK_K__COUNT]; /* LISTS_PER_INSERT lists in one statement */
+    sqlite3_stmt *ins_keym[VK_K__COUNT], *ins_aggm; /* LISTS_PER_INSERT lists (counts) in one statement */
     struct vk_buf body, pos;
     struct irow *rows;         /* index rows of a batch, kept between batches */
     uint64_t *ht;              /* open addressing over them, for the value counts: hash tag << 32 | row + 1 */
@@ -238,8 +241,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
             sqlite3_prepare_v2(q->db, "INSERT INTO batches(rid_lo, rid_hi, records, committed_ms) VALUES(?,?,?,?)", -1,
                                &q->ins_batch, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(q->db,
-                               "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?) ON CONFLICT(pid, v) DO "
-                               "UPDATE SET n = n + excluded.n, sessions = sessions + excluded.sessions, bytes = bytes + excluded.bytes",
+                               "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?)" AGG_UPSERT,
                                -1, &q->ins_agg, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "meta store %s: %s", p, sqlite3_errmsg(q->db));
             sq_close(q);
@@ -257,6 +259,7 @@ static void sq_close(void *b)
     sqlite3_finalize(q->ins_recx);
     sqlite3_finalize(q->ins_batch);
     sqlite3_finalize(q->ins_agg);
+    sqlite3_finalize(q->ins_aggm);
     for (int k = 0; k < VK_K__COUNT; k++) sqlite3_finalize(q->ins_key[k]), sqlite3_finalize(q->ins_keym[k]);
     /* A WAL left behind is read whole by every process that opens the store next (SQLite
      * rebuilds its index when the first connection opens): 0.5 s per `vakt query` with
@@ -339,7 +342,6 @@ static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
  * a row per record for them. Their unfiltered value counts sum the posting lists. */
 static bool no_agg(int k) { return vk_key_unique((enum vk_key)k); }
 
-#define LISTS_PER_INSERT 64
 
 static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
 {
@@ -569,14 +571,30 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
             lo += len;
         }
         if ((rc = step_done(q, *st, err, errlen))) break;
-        for (size_t j = 0; j < m && !rc && !no_agg(key); j++) {
-            struct irow *w = &rows[q->ord[i + j].i];
-            sqlite3_bind_int(q->ins_agg, 1, q->to_pid[key]);
-            bind_param(q->ins_agg, 2, &w->v);
-            sqlite3_bind_int64(q->ins_agg, 3, (int64_t)w->acnt);
-            sqlite3_bind_int64(q->ins_agg, 4, (int64_t)w->ases);
-            sqlite3_bind_int64(q->ins_agg, 5, (int64_t)w->abytes);
-            rc = step_done(q, q->ins_agg, err, errlen);
+        if (!no_agg(key)) { /* the running counts, as many to a statement */
+            sqlite3_stmt *ag = q->ins_agg;
+            if (m > 1 && !q->ins_aggm) {
+                char sql[LISTS_PER_INSERT * 12 + 256];
+                int o = snprintf(sql, sizeof sql, "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?)");
+                for (size_t j = 1; j < m; j++) o += snprintf(sql + o, sizeof sql - (size_t)o, ",(?,?,?,?,?)");
+                snprintf(sql + o, sizeof sql - (size_t)o, "%s", AGG_UPSERT);
+                if (sqlite3_prepare_v2(q->db, sql, -1, &q->ins_aggm, NULL) != SQLITE_OK) {
+                    snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+                    rc = VK_EIO;
+                    break;
+                }
+            }
+            if (m > 1) ag = q->ins_aggm;
+            for (size_t j = 0; j < m; j++) {
+                struct irow *w = &rows[q->ord[i + j].i];
+                int p = 5 * (int)j;
+                sqlite3_bind_int(ag, p + 1, q->to_pid[key]);
+                bind_param(ag, p + 2, &w->v);
+                sqlite3_bind_int64(ag, p + 3, (int64_t)w->acnt);
+                sqlite3_bind_int64(ag, p + 4, (int64_t)w->ases);
+                sqlite3_bind_int64(ag, p + 5, (int64_t)w->abytes);
+            }
+            if ((rc = step_done(q, ag, err, errlen))) break;
         }
         i += m;
     }
