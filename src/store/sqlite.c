@@ -34,8 +34,9 @@ struct sq {
     uint16_t to_pid[VK_K__COUNT];
     int *to_key;
     size_t nmap;
-    sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT], *ins_agg;
-    sqlite3_stmt *ins_keym[VK_K__COUNT], *ins_aggm; /* LISTS_PER_INSERT lists (counts) in one statement */
+    sqlite3_stmt *ins_rec, *ins_recx, *ins_batch, *ins_key[VK_K__COUNT];
+    /* prepared on first use: the lists of a key and their counts (agg), one or LISTS_PER_INSERT a statement */
+    sqlite3_stmt *ins_keym[VK_K__COUNT], *ins_agg, *ins_aggm;
     struct vk_buf body, pos;
     struct irow *rows;         /* index rows of a batch, kept between batches */
     uint64_t *ht;              /* open addressing over them, for the value counts: hash tag << 32 | row + 1 */
@@ -239,10 +240,7 @@ static void *sq_open(const char *dir, bool write, const struct vk_store_cfg *cfg
             sqlite3_prepare_v2(q->db, "INSERT OR REPLACE INTO recx(rid, bytes, npos, fmin, fmax, posdrop, pos) VALUES(?,?,?,?,?,?,?)",
                                -1, &q->ins_recx, NULL) != SQLITE_OK ||
             sqlite3_prepare_v2(q->db, "INSERT INTO batches(rid_lo, rid_hi, records, committed_ms) VALUES(?,?,?,?)", -1,
-                               &q->ins_batch, NULL) != SQLITE_OK ||
-            sqlite3_prepare_v2(q->db,
-                               "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?)" AGG_UPSERT,
-                               -1, &q->ins_agg, NULL) != SQLITE_OK) {
+                               &q->ins_batch, NULL) != SQLITE_OK) {
             snprintf(err, errlen, "meta store %s: %s", p, sqlite3_errmsg(q->db));
             sq_close(q);
             return NULL;
@@ -342,6 +340,19 @@ static void bind_param(sqlite3_stmt *st, int i, const struct vk_sql_param *p)
  * a row per record for them. Their unfiltered value counts sum the posting lists. */
 static bool no_agg(int k) { return vk_key_unique((enum vk_key)k); }
 
+/* Prepare "HEAD TUPLE,TUPLE,... TAIL" with m tuples into *st, unless it is prepared. */
+static int prep_rows(struct sq *q, sqlite3_stmt **st, const char *head, const char *tuple, size_t m, const char *tail,
+                     char *err, size_t errlen)
+{
+    if (*st) return 0;
+    char sql[LISTS_PER_INSERT * 16 + 512];
+    int o = snprintf(sql, sizeof sql, "%s%s", head, tuple);
+    for (size_t j = 1; j < m; j++) o += snprintf(sql + o, sizeof sql - (size_t)o, ",%s", tuple);
+    snprintf(sql + o, sizeof sql - (size_t)o, "%s", tail);
+    if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) == SQLITE_OK) return 0;
+    snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
+    return VK_EIO;
+}
 
 static uint64_t first_uint(const struct vk_meta *m, enum vk_key k, uint64_t dflt)
 {
@@ -543,16 +554,9 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         while (run < LISTS_PER_INSERT && i + run < nrep && (uint16_t)(q->ord[i + run].sk >> 48) == key) run++;
         size_t m = run == LISTS_PER_INSERT ? LISTS_PER_INSERT : 1;
         sqlite3_stmt **st = m > 1 ? &q->ins_keym[key] : &q->ins_key[key];
-        if (!*st) {
-            char sql[LISTS_PER_INSERT * 12 + 128];
-            int o = snprintf(sql, sizeof sql, "INSERT INTO %s(v, b, n, rids) VALUES(?, ?, ?, ?)", vk_query_sql_table((enum vk_key)key));
-            for (size_t j = 1; j < m; j++) o += snprintf(sql + o, sizeof sql - (size_t)o, ",(?,?,?,?)");
-            if (sqlite3_prepare_v2(q->db, sql, -1, st, NULL) != SQLITE_OK) {
-                snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
-                rc = VK_EIO;
-                break;
-            }
-        }
+        char head[128];
+        snprintf(head, sizeof head, "INSERT INTO %s(v, b, n, rids) VALUES", vk_query_sql_table((enum vk_key)key));
+        if ((rc = prep_rows(q, st, head, "(?,?,?,?)", m, "", err, errlen))) break;
         for (size_t j = 0; j < m; j++) {
             if (i + j + 4 < nrep) { /* rows in value order are read at random: fetch ahead */
                 const char *nx = (const char *)&rows[q->ord[i + j + 4].i];
@@ -572,19 +576,11 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
         }
         if ((rc = step_done(q, *st, err, errlen))) break;
         if (!no_agg(key)) { /* the running counts, as many to a statement */
-            sqlite3_stmt *ag = q->ins_agg;
-            if (m > 1 && !q->ins_aggm) {
-                char sql[LISTS_PER_INSERT * 12 + 256];
-                int o = snprintf(sql, sizeof sql, "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES(?,?,?,?,?)");
-                for (size_t j = 1; j < m; j++) o += snprintf(sql + o, sizeof sql - (size_t)o, ",(?,?,?,?,?)");
-                snprintf(sql + o, sizeof sql - (size_t)o, "%s", AGG_UPSERT);
-                if (sqlite3_prepare_v2(q->db, sql, -1, &q->ins_aggm, NULL) != SQLITE_OK) {
-                    snprintf(err, errlen, "meta store %s/meta.db: %s", q->dir, sqlite3_errmsg(q->db));
-                    rc = VK_EIO;
-                    break;
-                }
-            }
-            if (m > 1) ag = q->ins_aggm;
+            sqlite3_stmt **agp = m > 1 ? &q->ins_aggm : &q->ins_agg, *ag;
+            if ((rc = prep_rows(q, agp, "INSERT INTO agg(pid, v, n, sessions, bytes) VALUES", "(?,?,?,?,?)", m, AGG_UPSERT,
+                                err, errlen)))
+                break;
+            ag = *agp;
             for (size_t j = 0; j < m; j++) {
                 struct irow *w = &rows[q->ord[i + j].i];
                 int p = 5 * (int)j;
