@@ -378,6 +378,7 @@ int vk_store_put(struct vk_store *s, const struct vk_meta *rec, const struct vk_
     pthread_mutex_lock(&s->mu);
     while (s->count == s->cap && !s->failed) {
         if (!takeable(s)) { /* cfg.hold, and all of it unreleased: waiting would never end */
+            snprintf(s->error, sizeof s->error, "the write queue is full of %zu records never released", s->count);
             pthread_mutex_unlock(&s->mu);
             return VK_EINVAL;
         }

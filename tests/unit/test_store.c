@@ -233,6 +233,7 @@ static void hold_commits_only_released_records(void **st)
     vk_meta_init(&m);
     vk_meta_add_uint(&m, VK_K_TIME, 5000);
     assert_int_equal(vk_store_put(s, &m, NULL), VK_EINVAL);
+    assert_non_null(strstr(vk_store_error(s), "never released"));
     vk_meta_free(&m);
     assert_int_equal(vk_store_close(s), 0);
     assert_int_equal(stored(dir), 40);
