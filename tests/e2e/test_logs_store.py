@@ -184,3 +184,37 @@ def test_syslog_kill_9_mid_stream_loses_no_read_message(tmp_path):
     assert len(recs) == len(lines), "stored %d of %d" % (len(recs), len(lines))
     assert len(set(ids)) == len(ids), "a message was stored twice"
     assert {r["ip.src"] for r in recs} == {"10.9.%d.%d" % (i // 250, i % 250) for i in range(3000)}
+
+
+def test_kill_9_mid_ingest_leaves_every_stored_event_its_raw_line(tmp_path):
+    """After kill -9 in the middle of a long ingest the store opens, and the raw lines of the
+    newest stored events (the last batch committed before the kill) can be read from the log
+    archive (docs/LOG-INPUTS.md, guarantee 4). The mechanism behind it, that the writer
+    commits only events released after an archive flush, is tested directly by
+    tests/unit/test_store.c hold_commits_only_released_records: here the race it closes is
+    too narrow to hit on purpose."""
+    src = open(corpus("logs", "bench", "Linux.log"), "rb").read()
+    big = tmp_path / "big.log"
+    with open(big, "wb") as f:
+        for _ in range(40):  # ~1M lines, several seconds of ingest
+            f.write(src)
+    d = str(tmp_path / "d")
+    p = subprocess.Popen([VAKT, "ingest-logs", "--data", d, str(big)], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    stored, deadline = 0, time.time() + 120
+    while stored < 120000 and time.time() < deadline and p.poll() is None:
+        time.sleep(0.1)
+        st = run("status", "--data", d, "--format", "json", check=False)
+        if st.returncode == 0:
+            stored = json.loads(st.stdout).get("events", 0)
+    assert p.poll() is None, "ingest ended before the kill: make the input longer"
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    newest = query(d, "kind=event", "--sort", "log.raw:desc", "--limit", "300")
+    assert len(newest) == 300
+    refs = [str(r["log.raw"]) for r in newest]
+    g = run("archive", "get", "--data", d, "--format", "raw", *refs, check=False)
+    assert g.returncode == 0, g.stderr.decode()[-1000:]  # "no such line" for an event whose line was lost
+    got = g.stdout.splitlines()
+    assert len(got) == len(refs)
+    assert set(got) <= set(src.splitlines())
