@@ -169,7 +169,7 @@ static int open_parts(struct lctx *c, const char *data, const char *templates, b
     }
     cfg.hold = true; /* commits only what make_durable released */
     cfg.batch_records = 2 * DURABLE_EVERY;
-    cfg.queue_records = 4 * DURABLE_EVERY;
+    cfg.queue_records = 2 * DURABLE_EVERY; /* one part being written, one being filled */
     cfg.batch_ms = 24u * 3600 * 1000;
     c->store = vk_store_open(data, VK_STORE_WRITE, &cfg, err, sizeof err);
     if (!c->store) {
