@@ -149,7 +149,7 @@ struct q {
  * cache and evict the matcher's hot lines: the bench would measure its own traffic. */
 struct stream {
     uint8_t *p;
-    size_t n, len;
+    size_t len;
 };
 #define FOR_Q(st, q) for (const uint8_t *q = (st)->p, *q##_end = q + (st)->len; q < q##_end; q += 2 + q[1])
 #define Q_KIND(q) ((q)[0])
@@ -159,7 +159,6 @@ struct stream {
 static void pack(struct stream *st, const struct q *qs, size_t n)
 {
     st->p = malloc(n * (2 + sizeof qs->s));
-    st->n = n;
     st->len = 0;
     for (size_t i = 0; i < n; i++) {
         st->p[st->len] = qs[i].kind;
@@ -456,6 +455,8 @@ static int bench_match(size_t n)
     printf("lookups: naive        %.1f M/s  (exact only: %.2f%% hit; no CIDR, no parent domains)\n",
            nq / (c1 - c0) / 1e6, 100.0 * nhits / nq);
     printf("lookup mix            55%% IPv4, 5%% IPv6, 30%% host names (parent walk), 5%% URLs, 5%% hashes\n");
+    free(su.p);
+    free(sz.p);
     return 0;
 }
 
