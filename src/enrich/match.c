@@ -874,6 +874,16 @@ static int cmp_gram(const void *a, const void *b)
  *    is ".", which every host name has).
  * The one whose shortest literal is longest wins. A top-level '|' means nothing is
  * required. */
+/* The plain character re[*i] stands for: a letter, digit, '-' or '_', or one of ".-_/"
+ * escaped (*i is then moved onto it); 0 for anything else. */
+static char plain_at(const char *re, size_t n, size_t *i)
+{
+    char c = re[*i];
+    if (c == '\\' && *i + 1 < n && strchr(".-_/", re[*i + 1])) return re[++*i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') return c;
+    return 0;
+}
+
 static void regex_must(const char *re, char *must, size_t cap)
 {
     char run[64], best[64] = "";
@@ -882,7 +892,7 @@ static void regex_must(const char *re, char *must, size_t cap)
     bool inclass = false, alt = false;
     size_t gbest_at = 0, gbest_len = 0, gbest_min = 0; /* the best group: where, how long, shortest */
     for (size_t i = 0; i <= n; i++) {
-        char c = i < n ? re[i] : 0, lit = 0;
+        char c = i < n ? re[i] : 0, lit;
         if (inclass) {
             if (c == '\\') i++;
             else if (c == ']') inclass = false;
@@ -893,14 +903,10 @@ static void regex_must(const char *re, char *must, size_t cap)
             size_t j = i + 1, cur = 0, shortest = SIZE_MAX;
             bool plain = true;
             for (; j < n && re[j] != ')'; j++) {
-                char g = re[j];
-                if (g == '|') {
+                if (re[j] == '|') {
                     if (cur < shortest) shortest = cur;
                     cur = 0;
-                } else if (g == '\\' && j + 1 < n && strchr(".-_/", re[j + 1])) {
-                    j++, cur++;
-                } else if ((g >= 'a' && g <= 'z') || (g >= 'A' && g <= 'Z') || (g >= '0' && g <= '9') || g == '-' ||
-                           g == '_') {
+                } else if (plain_at(re, n, &j)) {
                     cur++;
                 } else {
                     plain = false;
@@ -915,11 +921,7 @@ static void regex_must(const char *re, char *must, size_t cap)
                 gbest_min = shortest;
             }
         }
-        if (c == '\\' && i + 1 < n && strchr(".-_/", re[i + 1])) {
-            lit = re[++i];
-        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_') {
-            lit = c;
-        } else {
+        if (!(lit = plain_at(re, n, &i))) {
             if (c == '[') inclass = true;
             else if (c == '(') depth++;
             else if (c == ')') depth--;
