@@ -1779,7 +1779,7 @@ void vk_syslog_stop(struct vk_syslog *s)
     if (s->cred) gnutls_certificate_free_credentials(s->cred);
     if (s->ep >= 0) close(s->ep);
     if (s->evfd >= 0) close(s->evfd);
-    if (s->td.fd >= 0) close(s->td.fd);
+    tail_close(s);
     free(s->td.buf);
     free(s->dbuf);
     free(s->ring);

@@ -490,9 +490,9 @@ static int sq_write_batch(void *b, struct vk_store_rec *recs, size_t n, char *er
     }
     /* value counts of the batch: equal values (per key) meet in the hash table. A batch's
      * rows outgrow the cache (20,000 sessions make ~50 MB of them), and reading them back
-     * at random was a quarter of the writer's time: so the hashes come first, in one
-     * sequential pass; slots are prefetched 16 rows ahead; and a slot carries 32 bits of
-     * its row's hash, so that a row is read back only when they match. */
+     * at random was about a tenth of the writer's time on short sessions: so the hashes
+     * come first, in one sequential pass; slots are prefetched 16 rows ahead; and a slot
+     * carries 32 bits of its row's hash, so that a row is read back only when they match. */
     size_t hsz = 1;
     while (hsz < nrows * 2) hsz <<= 1;
     if (hsz > 2 * q->rows_cap) hsz = 2 * q->rows_cap; /* rows_cap >= nrows; a power of two is not needed */
