@@ -10,7 +10,7 @@ libpcap-dev libndpi-dev libssl-dev zlib1g-dev libbrotli-dev libzstd-dev libxxhas
 libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev libgnutls28-dev libjansson-dev
 libyaml-dev libyara-dev libmagic-dev libmaxminddb-dev libsodium-dev libcmocka-dev
 python3 python3-pytest tcpreplay tshark iproute2 procps libndpi-bin argus-server tcpdump
-time util-linux linux-perf rsyslog sqlite3 bc"
+time util-linux linux-perf rsyslog sqlite3 bc zstd"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $p"
