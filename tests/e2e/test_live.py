@@ -66,8 +66,7 @@ def test_live_capture_equals_file_read(netns, tmp_path):
     out = open(tmp_path / "live.jsonl", "wb")
     cap, err = start_live(netns + [VAKT, "capture", "-i", "vkB", "--jsonl", "--stats"], out, tmp_path / "live.err")
     try:
-        for f in FILES:
-            sh(*netns, "tcpreplay", "-q", "-i", "vkA", "--pps=200", corpus("pcap", "arkime", f))
+        replay(netns)
         time.sleep(1.0)
     finally:
         cap.send_signal(signal.SIGINT)
